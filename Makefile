@@ -24,8 +24,10 @@ SHLIB_LINK += -lstdc++
 REGRESS = vector_input vector_functions vector_operators vector_cast vector_aggregate vector_btree
 REGRESS_OPTS = --inputdir=$(srcdir) --load-extension=vector_ext
 
+ifneq ($(wildcard test/t/*.pl),)
 TAP_TESTS = 1
 PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
+endif
 
 # JIT inlining of our functions buys nothing, and clang would have to compile
 # Eigen a second time; build no LLVM bitcode.
