@@ -21,7 +21,7 @@ PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers 
 PG_CXXFLAGS = -std=c++20 -O2 -Wall -Wextra -Wno-unused-parameter -fno-semantic-interposition
 SHLIB_LINK += -lstdc++
 
-REGRESS = vector_input vector_functions vector_operators vector_cast vector_aggregate vector_btree
+REGRESS = vector_input vector_functions vector_operators vector_cast vector_aggregate vector_btree vector_binary
 REGRESS_OPTS = --inputdir=$(srcdir) --load-extension=vector_ext
 
 ifneq ($(wildcard test/t/*.pl),)

@@ -12,6 +12,7 @@
 
 #include "catalog/pg_type.h"
 #include "common/int.h"
+#include "common/shortest_dec.h"
 #include "fmgr.h"
 #include "libpq/pqformat.h"
 #include "utils/array.h"
@@ -110,13 +111,20 @@ ReportParseError(VxStatus status, const VxError *err, const char *lit)
 	{
 		case VX_ERR_OUT_OF_RANGE:
 		{
-			/* name the offending number, as float4in does */
+			/*
+			 * Name just the offending number, as float4in does.  The core
+			 * accepts a subset of what strtod reads, so strtod finds where
+			 * the number ends (and never stops before the core did).
+			 */
 			const char *start = lit + err->detail;
-			size_t len = strcspn(start, ",] \t\n\r\v\f");
+			char *end;
 
-			ereport(ERROR,
-			        (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-			         errmsg("\"%s\" is out of range for type vector", pnstrdup(start, len))));
+			(void)strtod(start, &end);
+			if (end == start)
+				end = (char *)start + strcspn(start, ",] \t\n\r\v\f");
+			ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			                errmsg("\"%s\" is out of range for type vector",
+			                       pnstrdup(start, end - start))));
 			break;
 		}
 		case VX_ERR_NAN: CheckElement(NAN); break;
@@ -125,6 +133,10 @@ ReportParseError(VxStatus status, const VxError *err, const char *lit)
 		case VX_ERR_TOO_MANY_DIMS: CheckDim(VECTOR_MAX_DIM + 1); break;
 		case VX_ERR_NO_MEMORY:
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+			break;
+		case VX_ERR_INTERNAL:
+			/* a failure inside the core is not the user's syntax error */
+			elog(ERROR, "vector_ext core failed to parse a vector: %s", err->message);
 			break;
 		case VX_ERR_SYNTAX:
 		default:
@@ -156,14 +168,32 @@ vector_in(PG_FUNCTION_ARGS)
 	PG_RETURN_VECTOR_P(result);
 }
 
+/*
+ * Print each element with PostgreSQL's own shortest round-trip float4
+ * formatter, so a vector prints byte for byte like real[] (and pgvector).
+ * Ryu as PostgreSQL builds it never prints a decimal that lies exactly on a
+ * rounding boundary (e.g. 42784712 prints as 4.2784712e+07, not the shorter
+ * 4.278471e+07 that only reads back by round-half-even); matching that is
+ * what makes dumps and client-side string comparisons identical.
+ */
 PG_FUNCTION_INFO_V1(vector_out);
 Datum
 vector_out(PG_FUNCTION_ARGS)
 {
 	VectorView v = PG_GETARG_VECTOR_VIEW(0);
-	char *buf = palloc(vx_vector_format_capacity(v.dim));
+	/* each element takes at most FLOAT_SHORTEST_DECIMAL_LEN - 1 chars + a comma */
+	char *buf = palloc((Size)FLOAT_SHORTEST_DECIMAL_LEN * v.dim + 2);
+	char *p = buf;
 
-	vx_vector_format(v.x, v.dim, buf);
+	*p++ = '[';
+	for (int i = 0; i < v.dim; i++)
+	{
+		if (i > 0)
+			*p++ = ',';
+		p += float_to_shortest_decimal_bufn(v.x[i], p);
+	}
+	*p++ = ']';
+	*p = '\0';
 	PG_RETURN_CSTRING(buf);
 }
 
@@ -215,10 +245,15 @@ vector_recv(PG_FUNCTION_ARGS)
 		case VX_ERR_SHORT_MESSAGE: ReportShortMessage(); break;
 		case VX_ERR_BAD_UNUSED:
 			CheckExpectedDim(typmod, dim);
+			/* the field is an int16 on the wire: report 0xFFFF as -1 */
 			ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-			                errmsg("expected unused to be 0, not %d", unused)));
+			                errmsg("expected unused to be 0, not %d", (int)(int16)unused)));
 			break;
-		default: CheckDim(dim); break;
+		default:
+			/* dim is an int16 on the wire: 0x8000 and above are negative */
+			CheckDim((int)(int16)dim);
+			/* the core rejected it for a reason CheckDim does not know */
+			elog(ERROR, "unexpected status %d decoding a binary vector header", (int)status);
 	}
 	CheckExpectedDim(typmod, dim);
 
@@ -297,8 +332,18 @@ array_to_vector(PG_FUNCTION_ARGS)
 		{
 			case INT4OID: result->x[i] = (float)DatumGetInt32(elems[i]); break;
 			case FLOAT8OID:
-				result->x[i] = DatumGetFloat4(DirectFunctionCall1(dtof, elems[i]));
+			{
+				/*
+				 * Too large for float4 is out of range, as float8 -> real;
+				 * too small rounds to zero, as in text input and pgvector.
+				 */
+				float8 d = DatumGetFloat8(elems[i]);
+
+				result->x[i] = (float)d;
+				if (isinf(result->x[i]) && !isinf(d))
+					float_overflow_error();
 				break;
+			}
 			case FLOAT4OID: result->x[i] = DatumGetFloat4(elems[i]); break;
 			case NUMERICOID:
 				result->x[i] = DatumGetFloat4(DirectFunctionCall1(numeric_float4, elems[i]));
