@@ -20,6 +20,7 @@ import numpy as np
 import psycopg
 from psycopg.adapt import Dumper, Loader
 from psycopg.pq import Format
+from psycopg.rows import tuple_row
 from psycopg.types import TypeInfo
 
 from . import _codec
@@ -101,7 +102,7 @@ def fetch_vector_info(conn, schema=None):
     """
     params = {"extensions": _EXTENSIONS, "schema": schema}
     with conn.transaction():
-        with conn.cursor(binary=False) as cur:
+        with conn.cursor(binary=False, row_factory=tuple_row) as cur:
             cur.execute(_QUERY, params)
             rows = cur.fetchall()
     return _info_from_rows(rows, schema)
@@ -121,7 +122,7 @@ async def register_vector_async(conn, schema=None):
     """:func:`register_vector` for a :class:`psycopg.AsyncConnection`."""
     params = {"extensions": _EXTENSIONS, "schema": schema}
     async with conn.transaction():
-        async with conn.cursor(binary=False) as cur:
+        async with conn.cursor(binary=False, row_factory=tuple_row) as cur:
             await cur.execute(_QUERY, params)
             rows = await cur.fetchall()
     info = _info_from_rows(rows, schema)

@@ -7,6 +7,7 @@ import numpy as np
 import psycopg
 from psycopg import errors, pq
 from psycopg.adapt import PyFormat, Transformer
+from psycopg.rows import dict_row
 import pytest
 
 from vector_ext import register_vector, register_vector_async
@@ -234,6 +235,14 @@ def test_register_leaves_transaction_state_alone(server, dbname):
         c.execute("INSERT INTO tx VALUES (%s)", [np.array([7.0])])
         assert_same_bits(c.execute("SELECT v FROM tx").fetchone()[0], [7])
         c.rollback()
+
+
+def test_register_with_a_dict_row_connection(server, dbname):
+    with server.connect(dbname, row_factory=dict_row) as c:
+        info = register_vector(c)
+        assert info.name == "vector"
+        row = c.execute("SELECT %s AS v", [np.array([1.5])]).fetchone()
+        assert_same_bits(row["v"], [1.5])
 
 
 def test_without_registration_vectors_are_strings(server, dbname):
