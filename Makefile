@@ -8,9 +8,10 @@ MODULE_big = vector_ext
 DATA = vector_ext--0.1.0.sql
 
 PG_OBJS = src/pg/vector.o
-CAPI_OBJS = src/capi/vx_core.o
+CAPI_OBJS = src/capi/vx_core.o src/capi/vx_hnsw.o
 CORE_OBJS = src/core/vector_text.o src/core/vector_binary.o src/core/kernels_dispatch.o \
-	src/core/kernels_base.o src/core/kernels_avx2.o src/core/kernels_avx512.o
+	src/core/kernels_base.o src/core/kernels_avx2.o src/core/kernels_avx512.o \
+	src/core/hnsw.o src/core/hnsw_builder.o src/core/hnsw_callbacks.o
 OBJS = $(PG_OBJS) $(CAPI_OBJS) $(CORE_OBJS)
 
 VX_PG_HDRS = $(wildcard src/pg/*.h)
