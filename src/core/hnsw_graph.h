@@ -424,21 +424,34 @@ score_entry(View &view, const Distance &dist, const float *query, typename View:
 	return {dist(query, view.vector(entry)), entry};
 }
 
+/* Beam width on the levels above 0 of a search whose level-0 beam is ef. */
+inline int
+upper_level_ef(int ef)
+{
+	return std::clamp(ef / 8, 1, 16);
+}
+
 /*
- * Search: greedy descent from entry_level to 1, then a beam of width ef on
- * level 0.  out gets at most ef nodes, nearest first.
+ * Search: a narrow beam (upper_level_ef) from entry_level down to 1, whose
+ * results all enter level 0, then a beam of width ef on level 0.  Plain
+ * greedy descent (a beam of 1) strands queries that fall between clusters in
+ * a local minimum, most of all in graphs thinned by deletions; the upper
+ * levels are small, so the wider beam costs little.  out gets at most ef
+ * nodes, nearest first.
  */
 template <typename View>
 void
 search(View &view, const Distance &dist, const float *query, typename View::Id entry,
        int entry_level, int ef, Workspace<View> &ws, std::vector<Scored<typename View::Id>> &out)
 {
-	Scored<typename View::Id> cur = score_entry(view, dist, query, entry);
+	auto all = [](typename View::Id) { return true; };
+	ws.entries.assign(1, score_entry(view, dist, query, entry));
 	for (int level = entry_level; level > 0; level--)
-		cur = greedy_closest(view, dist, query, cur, level, ws);
-	ws.entries.assign(1, cur);
-	search_layer(
-	    view, dist, query, ef, 0, [](typename View::Id) { return true; }, ws, out);
+	{
+		search_layer(view, dist, query, upper_level_ef(ef), level, all, ws, ws.layer);
+		ws.entries.assign(ws.layer.begin(), ws.layer.end());
+	}
+	search_layer(view, dist, query, ef, 0, all, ws, out);
 }
 
 /*
@@ -446,13 +459,17 @@ search(View &view, const Distance &dist, const float *query, typename View::Id e
  * down to level + 1, then on each level min(level, entry_level)..0 a beam of
  * width ef_construction and the heuristic.  Levels above entry_level get no
  * neighbours.  Nodes failing eligible() are traversed but never chosen.
+ * extra(level, ids) may add candidates the search did not reach; with
+ * candidates, the candidates of each level are returned, nearest first.
  */
-template <typename View, typename Eligible>
+template <typename View, typename Eligible, typename Extra>
 void
 choose_neighbors(View &view, const Params &params, const Distance &dist, const float *vec,
                  int level, typename View::Id entry, int entry_level, Eligible &&eligible,
-                 Workspace<View> &ws, LevelLists<typename View::Id> &chosen)
+                 Extra &&extra, Workspace<View> &ws, LevelLists<typename View::Id> &chosen,
+                 LevelLists<typename View::Id> *candidates = nullptr)
 {
+	std::vector<typename View::Id> extra_ids;
 	for (auto &list : chosen)
 		list.clear();
 
@@ -464,6 +481,28 @@ choose_neighbors(View &view, const Params &params, const Distance &dist, const f
 	for (int l = std::min(level, entry_level); l >= 0; l--)
 	{
 		search_layer(view, dist, vec, params.ef_construction, l, eligible, ws, ws.layer);
+		extra_ids.clear();
+		extra(l, extra_ids);
+		if (!extra_ids.empty())
+		{
+			/* candidates the search may have missed join the pool */
+			for (auto id : extra_ids)
+			{
+				bool present = !eligible(id);
+				for (const auto &c : ws.layer)
+					present = present || c.id == id;
+				if (!present)
+					ws.layer.push_back({dist(vec, view.vector(id)), id});
+			}
+			std::stable_sort(ws.layer.begin(), ws.layer.end(),
+			                 [](const auto &a, const auto &b) { return a.dist < b.dist; });
+		}
+		if (candidates != nullptr)
+		{
+			(*candidates)[l].clear();
+			for (const auto &c : ws.layer)
+				(*candidates)[l].push_back(c.id);
+		}
 		pool_from_layer(view, ws, dist.dim());
 		select_heuristic(dist, max_neighbors(params.m, l), ws);
 		chosen[l].clear();
@@ -546,6 +585,18 @@ backlink(View &view, const Params &params, const Distance &dist, typename View::
 	return true;
 }
 
+/* choose_neighbors with no extra candidates (insertions, the build) */
+template <typename View, typename Eligible>
+void
+choose_neighbors(View &view, const Params &params, const Distance &dist, const float *vec,
+                 int level, typename View::Id entry, int entry_level, Eligible &&eligible,
+                 Workspace<View> &ws, LevelLists<typename View::Id> &chosen)
+{
+	choose_neighbors(
+	    view, params, dist, vec, level, entry, entry_level, eligible,
+	    [](int, std::vector<typename View::Id> &) {}, ws, chosen);
+}
+
 /* ---- insert and repair plans ------------------------------------------- */
 
 template <typename Id> struct InsertPlan
@@ -599,9 +650,24 @@ plan_insert(View &view, const Params &params, const Distance &dist, const float 
 }
 
 /*
- * Plan new lists for `node` on levels 0..node_level: like an insertion, but
- * node itself and the nodes in deleted (sorted) are never chosen, though they
- * are traversed.
+ * Plan new lists for `node` on levels 0..node_level after some nodes were
+ * deleted (sorted in `deleted`): like an insertion, but node itself and the
+ * deleted nodes are never chosen, though they are traversed.
+ *
+ * Besides what the search finds, the node's live neighbours and the live
+ * neighbours of its deleted ones are candidates: reconnecting through the
+ * deleted nodes keeps the links that made the region reachable.  The links
+ * that survive stay, first, and the heuristic's choices fill the slots the
+ * deleted nodes held, then the nearest other candidates until the list is as
+ * long as it was: recomputing whole lists with the heuristic alone would
+ * leave repaired nodes with far fewer links than nodes built by insertion
+ * (whose lists also hold unpruned back-links).
+ *
+ * Back-links, as for an insertion, keep the node reachable.  A deleted id in
+ * a neighbour's list is replaced by node rather than dropped, so that the
+ * neighbour still shows as needing its own repair (which refills its list);
+ * only a full list with no deleted id is pruned by the heuristic.  old_ids
+ * keeps each list as read, so that the caller can detect a concurrent change.
  */
 template <typename View>
 void
@@ -612,10 +678,88 @@ plan_repair(View &view, const Params &params, const Distance &dist, typename Vie
 {
 	using Id = typename View::Id;
 	plan.updates.clear();
-	auto eligible = [node, deleted](Id id)
-	{ return id != node && !std::binary_search(deleted.begin(), deleted.end(), id); };
-	choose_neighbors(view, params, dist, vec, node_level, entry, entry_level, eligible, ws,
-	                 plan.neighbors);
+	auto is_deleted = [deleted](Id id)
+	{ return std::binary_search(deleted.begin(), deleted.end(), id); };
+	auto eligible = [node, &is_deleted](Id id) { return id != node && !is_deleted(id); };
+
+	std::vector<Id> own;
+	std::vector<Id> second;
+	auto extra = [&](int l, std::vector<Id> &out)
+	{
+		view.neighbors(node, l, own);
+		for (Id id : own)
+		{
+			if (!is_deleted(id))
+			{
+				out.push_back(id);
+				continue;
+			}
+			view.neighbors(id, l, second);
+			for (Id id2 : second)
+				if (id2 != node && !is_deleted(id2))
+					out.push_back(id2);
+		}
+	};
+	LevelLists<Id> candidates;
+	choose_neighbors(view, params, dist, vec, node_level, entry, entry_level, eligible, extra, ws,
+	                 plan.neighbors, &candidates);
+
+	const int top = std::min(node_level, entry_level);
+	std::vector<Id> merged;
+	for (int l = 0; l <= top; l++)
+	{
+		const size_t max_n = static_cast<size_t>(max_neighbors(params.m, l));
+		auto add = [&](Id id)
+		{
+			if (merged.size() < max_n && id != node &&
+			    std::find(merged.begin(), merged.end(), id) == merged.end())
+				merged.push_back(id);
+		};
+		view.neighbors(node, l, own);
+		merged.clear();
+		for (Id id : own)
+			if (!is_deleted(id))
+				add(id);
+		for (Id id : plan.neighbors[l])
+			add(id);
+		/* every dead link is replaced: fill up to the old degree, nearest first */
+		for (size_t i = 0; i < candidates[l].size() && merged.size() < own.size(); i++)
+			add(candidates[l][i]);
+		plan.neighbors[l] = merged;
+	}
+
+	std::vector<Id> fresh;
+	for (int l = 0; l <= top; l++)
+	{
+		const size_t max_n = static_cast<size_t>(max_neighbors(params.m, l));
+		for (Id n : plan.neighbors[l])
+		{
+			typename InsertPlan<Id>::Update u;
+			u.node = n;
+			u.level = l;
+			view.neighbors(n, l, ws.neighbor_buf);
+			u.old_ids = ws.neighbor_buf;
+			if (std::find(u.old_ids.begin(), u.old_ids.end(), node) != u.old_ids.end())
+				continue;
+			auto dead = std::find_if(u.old_ids.begin(), u.old_ids.end(), is_deleted);
+			if (u.old_ids.size() < max_n)
+			{
+				u.new_ids = u.old_ids;
+				u.new_ids.push_back(node);
+			}
+			else if (dead != u.old_ids.end())
+			{
+				u.new_ids = u.old_ids;
+				u.new_ids[static_cast<size_t>(dead - u.old_ids.begin())] = node;
+			}
+			else if (backlink(view, params, dist, n, l, node, vec, std::span<const Id>(u.old_ids),
+			                  ws, fresh))
+				u.new_ids = fresh;
+			else
+				continue;
+			plan.updates.push_back(std::move(u));
+		}
+	}
 }
 
 } // namespace vx::hnsw
