@@ -464,11 +464,12 @@ HnswInsertVector(Relation index, const float *vec, ItemPointer heaptid, HnswInde
 	params.m = info->m;
 	params.ef_construction = info->efConstruction;
 	params.metric = info->metric;
-	HnswInitReader(&reader, index, info->dim, info->m);
+	HnswInitReader(&reader, index, info);
 	plan = HnswNewPlanHolder();
 	status = vx_hnsw_plan_insert(&reader.cb, &params, vec, level, self, info->entry,
 	                             info->entryLevel, plan, &err);
 	HnswRethrowIfFailed(&reader, status, &err);
+	HnswReleaseReader(&reader);
 
 	HnswWriteOwnLists(index, info, self, *plan, Min(level, info->entryLevel));
 

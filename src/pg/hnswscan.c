@@ -131,11 +131,11 @@ HnswSearch(IndexScanDesc scan)
 		params.m = so->info.m;
 		params.ef_construction = so->info.efConstruction;
 		params.metric = so->info.metric;
-		HnswInitReader(&reader, scan->indexRelation, so->info.dim, so->info.m);
+		HnswInitReader(&reader, scan->indexRelation, &so->info);
 		status = vx_hnsw_search(&reader.cb, &params, so->query, so->info.entry, so->info.entryLevel,
 		                        so->ef, so->results, &so->nresults, &err);
 		HnswRethrowIfFailed(&reader, status, &err);
-		pfree(reader.vecbuf);
+		HnswReleaseReader(&reader);
 	}
 	/* the search is final when it cannot usefully widen any more */
 	so->final = hnsw_iterative_scan == HNSW_ITERATIVE_SCAN_OFF || so->nresults < so->ef ||

@@ -163,7 +163,7 @@ HnswRepair(HnswVacuumState *vs)
 	params.m = m;
 	params.ef_construction = vs->info.efConstruction;
 	params.metric = vs->info.metric;
-	HnswInitReader(&reader, vs->index, dim, m);
+	HnswInitReader(&reader, vs->index, &vs->info);
 
 	for (BlockNumber blkno = HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
 	{
@@ -231,6 +231,7 @@ HnswRepair(HnswVacuumState *vs)
 			MemoryContextReset(repairCxt);
 		}
 	}
+	HnswReleaseReader(&reader);
 	MemoryContextDelete(repairCxt);
 }
 
