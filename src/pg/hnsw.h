@@ -244,6 +244,10 @@ extern void HnswUpdateMeta(Relation index, VxNodeId entry, int entryLevel, bool 
                            BlockNumber insertPage, bool wal);
 extern void HnswLowerInsertPage(Relation index, BlockNumber blkno);
 extern bool HnswPrepareVector(Relation index, int metric, Datum value, float *out, int dim);
+extern HnswElementTuple HnswElementOnPage(Relation index, Page page, ItemPointer tid, int dim);
+extern HnswNeighborTuple HnswNeighborsOnPage(Relation index, Page page, ItemPointer ntid);
+extern HnswElementTuple HnswLockElement(Relation index, VxNodeId node, int dim, int mode,
+                                        Buffer *bufOut);
 extern void HnswInitReader(HnswGraphReader *reader, Relation index, const HnswIndexInfo *info);
 extern void HnswReleaseReader(HnswGraphReader *reader);
 extern void HnswRethrowIfFailed(HnswGraphReader *reader, VxStatus status, VxError *err);

@@ -152,26 +152,10 @@ HnswSearch(IndexScanDesc scan)
 static bool
 HnswElementHeapTid(Relation index, VxNodeId node, int dim, ItemPointer heaptid)
 {
-	ItemPointerData tid;
 	Buffer buf;
-	Page page;
-	HnswElementTuple etup;
-	bool live;
+	HnswElementTuple etup = HnswLockElement(index, node, dim, BUFFER_LOCK_SHARE, &buf);
+	bool live = etup->state == HNSW_ELEMENT_LIVE && ItemPointerIsValid(&etup->heaptid);
 
-	HnswNodeTid(node, &tid);
-	buf = ReadBuffer(index, ItemPointerGetBlockNumber(&tid));
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(buf);
-	HnswCheckPage(index, page, BufferGetBlockNumber(buf));
-	if (ItemPointerGetOffsetNumber(&tid) > PageGetMaxOffsetNumber(page))
-		ereport(ERROR,
-		        (errcode(ERRCODE_INDEX_CORRUPTED),
-		         errmsg("index \"%s\" returned a missing element", RelationGetRelationName(index)),
-		         errhint("Please REINDEX it.")));
-	etup =
-	    (HnswElementTuple)PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(&tid)));
-	live = etup->type == HNSW_ELEMENT_TUPLE && etup->state == HNSW_ELEMENT_LIVE &&
-	       ItemPointerIsValid(&etup->heaptid);
 	if (live)
 		*heaptid = etup->heaptid;
 	UnlockReleaseBuffer(buf);

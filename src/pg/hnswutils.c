@@ -448,55 +448,48 @@ HnswReaderLock(HnswGraphReader *reader, BlockNumber blkno)
 }
 
 /*
- * The element tuple of a node, in a share-locked page (UnlockReleaseBuffer
- * *bufOut).
+ * The element tuple at tid on a locked page; an ERROR if it is not a valid
+ * element of this index.
  */
-static HnswElementTuple
-HnswReaderElement(HnswGraphReader *reader, VxNodeId node, Buffer *bufOut)
+HnswElementTuple
+HnswElementOnPage(Relation index, Page page, ItemPointer tid, int dim)
 {
-	ItemPointerData tid;
-	Buffer buf;
-	Page page;
+	OffsetNumber offno = ItemPointerGetOffsetNumber(tid);
 	ItemId itemid;
 	HnswElementTuple etup;
-	OffsetNumber offno;
 
-	HnswNodeTid(node, &tid);
-	offno = ItemPointerGetOffsetNumber(&tid);
-	buf = HnswReaderLock(reader, ItemPointerGetBlockNumber(&tid));
-	page = BufferGetPage(buf);
 	if (offno < FirstOffsetNumber || offno > PageGetMaxOffsetNumber(page))
-		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
-		                errmsg("index \"%s\" links to a missing item (%u,%u)",
-		                       RelationGetRelationName(reader->index),
-		                       ItemPointerGetBlockNumber(&tid), offno),
-		                errhint("Please REINDEX it.")));
+		ereport(ERROR,
+		        (errcode(ERRCODE_INDEX_CORRUPTED),
+		         errmsg("index \"%s\" links to a missing item (%u,%u)",
+		                RelationGetRelationName(index), ItemPointerGetBlockNumber(tid), offno),
+		         errhint("Please REINDEX it.")));
 	itemid = PageGetItemId(page, offno);
 	etup = (HnswElementTuple)PageGetItem(page, itemid);
-	if (!ItemIdIsNormal(itemid) || ItemIdGetLength(itemid) < HNSW_ELEMENT_TUPLE_SIZE(reader->dim) ||
-	    etup->type != HNSW_ELEMENT_TUPLE || etup->dim != reader->dim)
-		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
-		                errmsg("index \"%s\" links to a non-element item (%u,%u)",
-		                       RelationGetRelationName(reader->index),
-		                       ItemPointerGetBlockNumber(&tid), offno),
-		                errhint("Please REINDEX it.")));
-	*bufOut = buf;
+	if (!ItemIdIsNormal(itemid) || ItemIdGetLength(itemid) < HNSW_ELEMENT_TUPLE_SIZE(dim) ||
+	    etup->type != HNSW_ELEMENT_TUPLE || etup->dim != dim)
+		ereport(ERROR,
+		        (errcode(ERRCODE_INDEX_CORRUPTED),
+		         errmsg("index \"%s\" links to a non-element item (%u,%u)",
+		                RelationGetRelationName(index), ItemPointerGetBlockNumber(tid), offno),
+		         errhint("Please REINDEX it.")));
 	return etup;
 }
 
 /*
- * The neighbour tuple at offset noffno of a locked page.
+ * The neighbour tuple at ntid on a locked page; an ERROR if it is not one.
  */
-static HnswNeighborTuple
-HnswNeighborsOnPage(HnswGraphReader *reader, Page page, OffsetNumber noffno)
+HnswNeighborTuple
+HnswNeighborsOnPage(Relation index, Page page, ItemPointer ntid)
 {
+	OffsetNumber noffno = ItemPointerGetOffsetNumber(ntid);
 	ItemId itemid;
 	HnswNeighborTuple ntup;
 
 	if (noffno < FirstOffsetNumber || noffno > PageGetMaxOffsetNumber(page))
 		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
 		                errmsg("index \"%s\" has a dangling neighbour list",
-		                       RelationGetRelationName(reader->index)),
+		                       RelationGetRelationName(index)),
 		                errhint("Please REINDEX it.")));
 	itemid = PageGetItemId(page, noffno);
 	ntup = (HnswNeighborTuple)PageGetItem(page, itemid);
@@ -505,9 +498,49 @@ HnswNeighborsOnPage(HnswGraphReader *reader, Page page, OffsetNumber noffno)
 	        offsetof(HnswNeighborTupleData, slots) + sizeof(ItemPointerData) * ntup->count)
 		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
 		                errmsg("index \"%s\" has a corrupted neighbour list",
-		                       RelationGetRelationName(reader->index)),
+		                       RelationGetRelationName(index)),
 		                errhint("Please REINDEX it.")));
 	return ntup;
+}
+
+/*
+ * Read and lock (mode) the page of a node's element tuple, outside a reader.
+ * UnlockReleaseBuffer(*bufOut) when done.
+ */
+HnswElementTuple
+HnswLockElement(Relation index, VxNodeId node, int dim, int mode, Buffer *bufOut)
+{
+	ItemPointerData tid;
+	Buffer buf;
+	Page page;
+
+	HnswNodeTid(node, &tid);
+	if (ItemPointerGetBlockNumber(&tid) == HNSW_METAPAGE_BLKNO ||
+	    ItemPointerGetBlockNumber(&tid) >= RelationGetNumberOfBlocks(index))
+		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+		                errmsg("index \"%s\" links to block %u beyond its end",
+		                       RelationGetRelationName(index), ItemPointerGetBlockNumber(&tid)),
+		                errhint("Please REINDEX it.")));
+	buf = ReadBuffer(index, ItemPointerGetBlockNumber(&tid));
+	LockBuffer(buf, mode);
+	page = BufferGetPage(buf);
+	HnswCheckPage(index, page, ItemPointerGetBlockNumber(&tid));
+	*bufOut = buf;
+	return HnswElementOnPage(index, page, &tid, dim);
+}
+
+/*
+ * The element tuple of a node through a reader, in a share-locked page
+ * (UnlockReleaseBuffer *bufOut).
+ */
+static HnswElementTuple
+HnswReaderElement(HnswGraphReader *reader, VxNodeId node, Buffer *bufOut)
+{
+	ItemPointerData tid;
+
+	HnswNodeTid(node, &tid);
+	*bufOut = HnswReaderLock(reader, ItemPointerGetBlockNumber(&tid));
+	return HnswElementOnPage(reader->index, BufferGetPage(*bufOut), &tid, reader->dim);
 }
 
 static int
@@ -537,7 +570,7 @@ HnswNeighborsCallback(void *ctx, VxNodeId node, int level, VxNodeId *out, int ca
 			UnlockReleaseBuffer(buf);
 			nbuf = HnswReaderLock(reader, ItemPointerGetBlockNumber(&ntid));
 		}
-		ntup = HnswNeighborsOnPage(reader, BufferGetPage(nbuf), ItemPointerGetOffsetNumber(&ntid));
+		ntup = HnswNeighborsOnPage(reader->index, BufferGetPage(nbuf), &ntid);
 		if (!HnswLevelList(BufferGetPage(nbuf), ntup, reader->m, level, ids, &n))
 			n = 0;
 		UnlockReleaseBuffer(nbuf);

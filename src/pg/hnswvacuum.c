@@ -194,8 +194,7 @@ HnswRepair(HnswVacuumState *vs)
 
 			if (ItemPointerGetBlockNumber(&etup->neighbortid) == blkno)
 			{
-				HnswNeighborTuple ntup = (HnswNeighborTuple)PageGetItem(
-				    page, PageGetItemId(page, ItemPointerGetOffsetNumber(&etup->neighbortid)));
+				HnswNeighborTuple ntup = HnswNeighborsOnPage(vs->index, page, &etup->neighbortid);
 
 				for (int i = 0; i < ntup->count && !needs; i++)
 					needs = ItemPointerIsValid(&ntup->slots[i]) &&
@@ -277,8 +276,7 @@ HnswFreeDead(HnswVacuumState *vs)
 			/* nothing should be reached through a free slot */
 			if (ItemPointerGetBlockNumber(&etup->neighbortid) == blkno)
 			{
-				HnswNeighborTuple ntup = (HnswNeighborTuple)PageGetItem(
-				    page, PageGetItemId(page, ItemPointerGetOffsetNumber(&etup->neighbortid)));
+				HnswNeighborTuple ntup = HnswNeighborsOnPage(vs->index, page, &etup->neighbortid);
 
 				for (int i = 0; i < ntup->count; i++)
 					ItemPointerSetInvalid(&ntup->slots[i]);
