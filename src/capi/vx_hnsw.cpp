@@ -88,6 +88,25 @@ check_level(int level)
 	return nullptr;
 }
 
+/* The checks an insert plan and a repair plan share. */
+const char *
+check_plan_args(const VxGraphCallbacks *cb, const VxHnswParams *params, vx::hnsw::Params &p,
+                int level, VxNodeId entry, int entry_level, const float *vec, VxInsertPlan **plan)
+{
+	if (const char *msg = convert_params(params, p))
+		return msg;
+	if (const char *msg = check_callbacks(cb))
+		return msg;
+	if (const char *msg = check_level(level))
+		return msg;
+	if (entry != VX_INVALID_NODE)
+		if (const char *msg = check_level(entry_level))
+			return msg;
+	if (vec == nullptr || plan == nullptr)
+		return "HNSW plan arguments missing";
+	return nullptr;
+}
+
 } // namespace
 
 extern "C"
@@ -157,17 +176,9 @@ extern "C"
 		                      [&]() -> VxStatus
 		                      {
 			                      vx::hnsw::Params p;
-			                      if (const char *msg = convert_params(params, p))
+			                      if (const char *msg = check_plan_args(cb, params, p, level, entry,
+			                                                            entry_level, vec, plan))
 				                      return invalid(err, msg);
-			                      if (const char *msg = check_callbacks(cb))
-				                      return invalid(err, msg);
-			                      if (const char *msg = check_level(level))
-				                      return invalid(err, msg);
-			                      if (entry != VX_INVALID_NODE)
-				                      if (const char *msg = check_level(entry_level))
-					                      return invalid(err, msg);
-			                      if (vec == nullptr || plan == nullptr)
-				                      return invalid(err, "HNSW insert plan arguments missing");
 			                      if (self == VX_INVALID_NODE || self == entry)
 				                      return invalid(err, "HNSW new node id is invalid");
 			                      auto result = std::make_unique<VxInsertPlan>();
@@ -242,17 +253,10 @@ extern "C"
 		    [&]() -> VxStatus
 		    {
 			    vx::hnsw::Params p;
-			    if (const char *msg = convert_params(params, p))
+			    if (const char *msg =
+			            check_plan_args(cb, params, p, node_level, entry, entry_level, vec, plan))
 				    return invalid(err, msg);
-			    if (const char *msg = check_callbacks(cb))
-				    return invalid(err, msg);
-			    if (const char *msg = check_level(node_level))
-				    return invalid(err, msg);
-			    if (entry != VX_INVALID_NODE)
-				    if (const char *msg = check_level(entry_level))
-					    return invalid(err, msg);
-			    if (vec == nullptr || plan == nullptr || n_deleted < 0 ||
-			        (n_deleted > 0 && deleted == nullptr))
+			    if (n_deleted < 0 || (n_deleted > 0 && deleted == nullptr))
 				    return invalid(err, "HNSW repair plan arguments missing");
 			    std::span<const uint64_t> dead(deleted, static_cast<size_t>(n_deleted));
 			    if (!std::is_sorted(dead.begin(), dead.end()))

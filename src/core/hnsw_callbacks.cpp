@@ -40,9 +40,17 @@ search_callbacks(const VxGraphCallbacks &cb, const Params &params, const float *
 	return catch_graph_failure([&] { search(view, dist, query, entry, entry_level, ef, ws, out); });
 }
 
+namespace
+{
+
+/*
+ * Run a planning body over a callback view; an empty graph (no entry point)
+ * gives an empty plan.
+ */
+template <typename Body>
 Status
-plan_insert_callbacks(const VxGraphCallbacks &cb, const Params &params, const float *vec, int level,
-                      uint64_t self, uint64_t entry, int entry_level, CallbackPlan &plan)
+run_plan(const VxGraphCallbacks &cb, const Params &params, uint64_t entry, CallbackPlan &plan,
+         Body &&body)
 {
 	for (auto &list : plan.neighbors)
 		list.clear();
@@ -52,8 +60,19 @@ plan_insert_callbacks(const VxGraphCallbacks &cb, const Params &params, const fl
 	CallbackView view(cb, params.m);
 	Distance dist(params.metric, params.dim);
 	CallbackWorkspace ws;
-	return catch_graph_failure(
-	    [&] { plan_insert(view, params, dist, vec, level, self, entry, entry_level, ws, plan); });
+	return catch_graph_failure([&] { body(view, dist, ws); });
+}
+
+} // namespace
+
+Status
+plan_insert_callbacks(const VxGraphCallbacks &cb, const Params &params, const float *vec, int level,
+                      uint64_t self, uint64_t entry, int entry_level, CallbackPlan &plan)
+{
+	return run_plan(
+	    cb, params, entry, plan,
+	    [&](CallbackView &view, const Distance &dist, CallbackWorkspace &ws)
+	    { plan_insert(view, params, dist, vec, level, self, entry, entry_level, ws, plan); });
 }
 
 Status
@@ -61,19 +80,11 @@ plan_repair_callbacks(const VxGraphCallbacks &cb, const Params &params, uint64_t
                       const float *vec, int node_level, uint64_t entry, int entry_level,
                       std::span<const uint64_t> deleted, CallbackPlan &plan)
 {
-	for (auto &list : plan.neighbors)
-		list.clear();
-	plan.updates.clear();
-	if (entry == VX_INVALID_NODE)
-		return {};
-	CallbackView view(cb, params.m);
-	Distance dist(params.metric, params.dim);
-	CallbackWorkspace ws;
-	return catch_graph_failure(
-	    [&] {
-		    plan_repair(view, params, dist, node, vec, node_level, entry, entry_level, deleted, ws,
-		                plan);
-	    });
+	return run_plan(cb, params, entry, plan,
+	                [&](CallbackView &view, const Distance &dist, CallbackWorkspace &ws) {
+		                plan_repair(view, params, dist, node, vec, node_level, entry, entry_level,
+		                            deleted, ws, plan);
+	                });
 }
 
 } // namespace vx::hnsw
