@@ -57,6 +57,17 @@ like($stderr, qr/57014: canceling statement due to statement timeout/, 'a thread
 	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
 like($stderr, qr/57014: canceling statement due to statement timeout/, 'an iterative scan is cancelled with 57014');
 
+# build progress: phases and tuple counts show in pg_stat_progress_create_index
+my $bg = $node->background_psql('postgres');
+$bg->query_until(qr/started/,
+	"\\echo started\nSET maintenance_work_mem = '512MB';\nCREATE INDEX t_slow ON t USING hnsw (v vector_l2_ops) WITH (m = 32, ef_construction = 500);\n");
+ok($node->poll_query_until('postgres',
+	"SELECT count(*) > 0 FROM pg_stat_progress_create_index WHERE phase = 'building index: linking graph' AND tuples_total = 20000 AND tuples_done BETWEEN 0 AND 20000"),
+	'the linking phase and its tuple counts show in pg_stat_progress_create_index');
+$bg->quit;
+is($node->safe_psql('postgres', "SELECT count(*) FROM pg_index WHERE indexrelid = 't_slow'::regclass AND indisvalid"),
+	'1', 'the observed build completes');
+
 is($node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()'), $start,
 	'the postmaster never restarted');
 check_index($node, 't_idx', 1);
