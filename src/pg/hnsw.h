@@ -238,8 +238,7 @@ extern void HnswInitPage(Buffer buf, Page page);
 extern Buffer HnswNewBuffer(Relation index, ForkNumber forknum);
 extern void HnswCheckPage(Relation index, Page page, BlockNumber blkno);
 extern void HnswReadMeta(Relation index, HnswIndexInfo *info);
-extern void HnswWriteMetaPage(Relation index, ForkNumber forknum, const HnswIndexInfo *info,
-                              bool wal);
+extern void HnswWriteMetaPage(Relation index, ForkNumber forknum, const HnswIndexInfo *info);
 extern void HnswUpdateMeta(Relation index, VxNodeId entry, int entryLevel, bool onlyIfHigher,
                            BlockNumber insertPage, bool wal);
 extern void HnswLowerInsertPage(Relation index, BlockNumber blkno);

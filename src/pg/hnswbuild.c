@@ -388,7 +388,7 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	workers = plan_create_index_workers(RelationGetRelid(heap), RelationGetRelid(index));
 	bs.threads = 1 + workers;
 
-	HnswWriteMetaPage(index, MAIN_FORKNUM, &bs.info, false);
+	HnswWriteMetaPage(index, MAIN_FORKNUM, &bs.info);
 	HnswCreateBuilder(&bs);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_HNSW_PHASE_LOAD);
@@ -425,5 +425,5 @@ hnswbuildempty(Relation index)
 	info.entry = VX_INVALID_NODE;
 	info.entryLevel = -1;
 	info.insertPage = HNSW_METAPAGE_BLKNO + 1;
-	HnswWriteMetaPage(index, INIT_FORKNUM, &info, true);
+	HnswWriteMetaPage(index, INIT_FORKNUM, &info);
 }

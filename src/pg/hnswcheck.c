@@ -21,6 +21,7 @@
 #include "access/relation.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/xlog.h"
 #include "catalog/index.h"
 #include "catalog/pg_am.h"
 #include "commands/defrem.h"
@@ -30,6 +31,7 @@
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "hnsw.h"
 
@@ -181,7 +183,15 @@ vector_ext_hnsw_check(PG_FUNCTION_ARGS)
 	Oid indexoid = PG_GETARG_OID(0);
 	bool heapallindexed = PG_GETARG_BOOL(1);
 	Oid heapoid = IndexGetRelation(indexoid, true);
-	LOCKMODE lockmode = heapallindexed ? ShareLock : AccessShareLock;
+	/*
+	 * heapallindexed blocks writers with ShareLock; a standby cannot take it
+	 * (and replay ignores locks), so there the heap is read through an MVCC
+	 * snapshot taken before the index: every row it sees had its element
+	 * written before the snapshot.
+	 */
+	bool standby = RecoveryInProgress();
+	LOCKMODE lockmode = (heapallindexed && !standby) ? ShareLock : AccessShareLock;
+	Snapshot snapshot = InvalidSnapshot;
 	Relation heap = NULL;
 	Relation index;
 	HnswIndexInfo info;
@@ -217,6 +227,9 @@ vector_ext_hnsw_check(PG_FUNCTION_ARGS)
 		ctl.hcxt = CurrentMemoryContext;
 		tids = hash_create("hnsw check tids", 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
+
+	if (heapallindexed && standby)
+		snapshot = RegisterSnapshot(GetTransactionSnapshot());
 
 	nblocks = RelationGetNumberOfBlocks(index);
 	for (BlockNumber blkno = HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
@@ -321,6 +334,7 @@ vector_ext_hnsw_check(PG_FUNCTION_ARGS)
 	if (heapallindexed)
 	{
 		IndexInfo *indexInfo = BuildIndexInfo(index);
+		TableScanDesc scan = NULL;
 		HnswHeapCheckState hs;
 
 		hs.tids = tids;
@@ -329,8 +343,17 @@ vector_ext_hnsw_check(PG_FUNCTION_ARGS)
 		hs.dim = info.dim;
 		hs.vec = palloc(sizeof(float) * info.dim);
 		hs.checked = 0;
+		if (snapshot != InvalidSnapshot)
+		{
+			/* an MVCC scan is what a concurrent index build does */
+			indexInfo->ii_Concurrent = true;
+			scan = table_beginscan_strat(heap, snapshot, 0, NULL, true, true);
+		}
+		/* ends the scan */
 		table_index_build_scan(heap, index, indexInfo, true, false, HnswHeapCheckCallback, &hs,
-		                       NULL);
+		                       scan);
+		if (snapshot != InvalidSnapshot)
+			UnregisterSnapshot(snapshot);
 	}
 
 	index_close(index, lockmode);

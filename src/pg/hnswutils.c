@@ -15,6 +15,7 @@
 #include <math.h>
 
 #include "access/generic_xlog.h"
+#include "access/xloginsert.h"
 #include "miscadmin.h"
 #include "storage/buf_internals.h"
 #include "storage/bufmgr.h"
@@ -137,30 +138,26 @@ HnswFillMeta(Page page, const HnswIndexInfo *info)
 
 /*
  * Write the metapage as block 0 of a fork (the relation must be empty).
+ * The main fork is written during a build, whose pages are logged at its
+ * end.  The init fork of an unlogged index is logged here: Generic WAL would
+ * log nothing for an unlogged relation, and a crash before the next
+ * checkpoint would then leave the zeroed page the extension wrote, which
+ * recovery copies over the main fork.
  */
 void
-HnswWriteMetaPage(Relation index, ForkNumber forknum, const HnswIndexInfo *info, bool wal)
+HnswWriteMetaPage(Relation index, ForkNumber forknum, const HnswIndexInfo *info)
 {
 	Buffer buf = HnswNewBuffer(index, forknum);
-	Page page;
-	GenericXLogState *state = NULL;
+	Page page = BufferGetPage(buf);
 
 	Assert(BufferGetBlockNumber(buf) == HNSW_METAPAGE_BLKNO);
-	if (wal)
-	{
-		state = GenericXLogStart(index);
-		page = GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE);
-	}
-	else
-		page = BufferGetPage(buf);
-
+	START_CRIT_SECTION();
 	HnswInitPage(buf, page);
 	HnswFillMeta(page, info);
-
-	if (wal)
-		GenericXLogFinish(state);
-	else
-		MarkBufferDirty(buf);
+	MarkBufferDirty(buf);
+	if (forknum == INIT_FORKNUM)
+		log_newpage_buffer(buf, true);
+	END_CRIT_SECTION();
 	UnlockReleaseBuffer(buf);
 }
 
