@@ -1,0 +1,132 @@
+# Shared helpers for vector_ext's TAP tests: clusters with the extension,
+# seeded clustered data generated in SQL, recall against exact search, and
+# the structural checker.
+package VectorExtTest;
+
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Exporter 'import';
+
+our @EXPORT = qw(vx_node make_clustered_table make_queries recall_at_k check_index
+  query_ids exact_ids);
+
+# A started node with the extension created in database postgres.
+sub vx_node
+{
+	my ($name, %opts) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init(%{ $opts{init} // {} });
+	$node->append_conf('postgresql.conf', $opts{conf}) if $opts{conf};
+	$node->start;
+	$node->safe_psql('postgres', 'CREATE EXTENSION vector_ext');
+	return $node;
+}
+
+# $n rows of $dim-d vectors around $centers seeded centres (Gaussian-like
+# noise), in table $table (id int primary key, v vector($dim)).
+sub make_clustered_table
+{
+	my ($node, $table, $n, $dim, %opts) = @_;
+	my $centers = $opts{centers} // 100;
+	my $seed = $opts{seed} // 0.42;
+	my $extra = $opts{extra_columns} // '';
+	my $extra_values = $opts{extra_values} // '';
+	$node->safe_psql(
+		'postgres', qq{
+		SELECT setseed($seed);
+		CREATE TABLE IF NOT EXISTS ${table}_centers AS
+			SELECT c, (SELECT array_agg((random() * 10)::real + 0 * c) FROM generate_series(1, $dim)) AS v
+			FROM generate_series(1, $centers) c;
+		CREATE TABLE $table (id int PRIMARY KEY, v vector($dim) $extra);
+		INSERT INTO $table
+			SELECT i, (SELECT array_agg(x + (random() + random() + random() - 1.5)::real)
+			             FROM unnest((SELECT v FROM ${table}_centers WHERE c = 1 + i % $centers)) x)::vector
+			       $extra_values
+			FROM generate_series(1, $n) i;
+		ANALYZE $table;
+	});
+}
+
+# $n query vectors from the same distribution, in table $qtable (id, v).
+sub make_queries
+{
+	my ($node, $table, $qtable, $n, %opts) = @_;
+	my $seed = $opts{seed} // 0.77;
+	$node->safe_psql(
+		'postgres', qq{
+		SELECT setseed($seed);
+		CREATE TABLE $qtable AS
+			SELECT q AS id, (SELECT array_agg(x + (random() + random() + random() - 1.5)::real)
+			             FROM unnest((SELECT v FROM ${table}_centers ORDER BY c OFFSET (q * 7) % (SELECT count(*) FROM ${table}_centers) LIMIT 1)) x)::vector AS v
+			FROM generate_series(1, $n) q;
+	});
+}
+
+# { query id => [ids...] } for ORDER BY v $op q LIMIT $k under $settings.
+sub query_ids
+{
+	my ($node, $table, $qtable, $op, $k, $settings, $where) = @_;
+	$where //= '';
+	my $out = $node->safe_psql(
+		'postgres', qq{
+		$settings
+		SELECT q.id, ARRAY(SELECT t.id FROM $table t $where ORDER BY t.v $op q.v LIMIT $k)
+		  FROM $qtable q ORDER BY q.id;
+	});
+	my %res;
+	for my $line (split /\n/, $out)
+	{
+		my ($qid, $ids) = split /\|/, $line;
+		$ids =~ s/[{}]//g;
+		$res{$qid} = [ grep { length } split /,/, $ids ];
+	}
+	return \%res;
+}
+
+sub exact_ids
+{
+	my ($node, $table, $qtable, $op, $k, $where) = @_;
+	return query_ids($node, $table, $qtable, $op, $k,
+		'SET enable_indexscan = off; SET enable_bitmapscan = off;', $where);
+}
+
+# Mean recall@k of the index against exact search.
+sub recall_at_k
+{
+	my ($node, $table, $qtable, $op, $k, $settings) = @_;
+	my $exact = exact_ids($node, $table, $qtable, $op, $k);
+	my $approx = query_ids($node, $table, $qtable, $op, $k,
+		"SET enable_seqscan = off; $settings");
+	my ($hit, $total) = (0, 0);
+	for my $qid (keys %$exact)
+	{
+		my %want = map { $_ => 1 } @{ $exact->{$qid} };
+		$hit += grep { $want{$_} } @{ $approx->{$qid} };
+		$total += scalar @{ $exact->{$qid} };
+	}
+	return $total ? $hit / $total : 0;
+}
+
+# Run the structural checker; returns its row as a hash. Dies on corruption.
+sub check_index
+{
+	my ($node, $index, $heapallindexed, $db) = @_;
+	$heapallindexed = $heapallindexed ? 'true' : 'false';
+	my $row = $node->safe_psql($db // 'postgres',
+		"SELECT elements, live, dead, free, links, links_to_free FROM vector_ext_hnsw_check('$index', $heapallindexed)"
+	);
+	my @f = split /\|/, $row;
+	return {
+		elements => $f[0],
+		live => $f[1],
+		dead => $f[2],
+		free => $f[3],
+		links => $f[4],
+		links_to_free => $f[5]
+	};
+}
+
+1;
