@@ -7,10 +7,12 @@ EXTENSION = vector_ext
 MODULE_big = vector_ext
 DATA = vector_ext--0.1.0.sql
 
-PG_OBJS = src/pg/vector.o
-CAPI_OBJS = src/capi/vx_core.o
+PG_OBJS = src/pg/vector.o src/pg/hnsw.o src/pg/hnswbuild.o src/pg/hnswinsert.o src/pg/hnswscan.o \
+	src/pg/hnswvacuum.o src/pg/hnswutils.o src/pg/hnswcheck.o
+CAPI_OBJS = src/capi/vx_core.o src/capi/vx_hnsw.o
 CORE_OBJS = src/core/vector_text.o src/core/vector_binary.o src/core/kernels_dispatch.o \
-	src/core/kernels_base.o src/core/kernels_avx2.o src/core/kernels_avx512.o
+	src/core/kernels_base.o src/core/kernels_avx2.o src/core/kernels_avx512.o \
+	src/core/hnsw.o src/core/hnsw_builder.o src/core/hnsw_callbacks.o
 OBJS = $(PG_OBJS) $(CAPI_OBJS) $(CORE_OBJS)
 
 VX_PG_HDRS = $(wildcard src/pg/*.h)
@@ -21,7 +23,7 @@ PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers 
 PG_CXXFLAGS = -std=c++20 -O2 -Wall -Wextra -Wno-unused-parameter -fno-semantic-interposition
 SHLIB_LINK += -lstdc++
 
-REGRESS = vector_input vector_functions vector_operators vector_cast vector_aggregate vector_btree vector_binary
+REGRESS = vector_input vector_output vector_functions vector_operators vector_cast vector_aggregate vector_btree vector_binary hnsw
 REGRESS_OPTS = --inputdir=$(srcdir) --load-extension=vector_ext
 
 ifneq ($(wildcard test/t/*.pl),)
@@ -41,5 +43,5 @@ include $(PGXS)
 src/core/kernels_avx2.o: override CXXFLAGS += -mavx2 -mfma
 src/core/kernels_avx512.o: override CXXFLAGS += -mavx512f -mavx512dq -mavx512vl -mavx512bw -mavx2 -mfma
 
-$(PG_OBJS): $(VX_PG_HDRS) src/capi/vx_core.h
+$(PG_OBJS): $(VX_PG_HDRS) src/capi/vx_core.h src/capi/vx_hnsw.h
 $(CAPI_OBJS) $(CORE_OBJS): $(VX_CORE_HDRS)

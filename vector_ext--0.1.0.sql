@@ -207,3 +207,41 @@ CREATE OPERATOR CLASS @extschema@.vector_ops
 	OPERATOR 4 @extschema@.>= ,
 	OPERATOR 5 @extschema@.> ,
 	FUNCTION 1 @extschema@.vector_cmp(@extschema@.vector, @extschema@.vector);
+
+-- hnsw access method
+
+CREATE FUNCTION @extschema@.hnswhandler(pg_catalog.internal)
+	RETURNS pg_catalog.index_am_handler AS 'MODULE_PATHNAME' LANGUAGE C;
+
+CREATE ACCESS METHOD hnsw TYPE INDEX HANDLER @extschema@.hnswhandler;
+COMMENT ON ACCESS METHOD hnsw IS 'hnsw index access method';
+
+CREATE OPERATOR CLASS @extschema@.vector_l2_ops
+	FOR TYPE @extschema@.vector USING hnsw AS
+	OPERATOR 1 @extschema@.<-> (@extschema@.vector, @extschema@.vector) FOR ORDER BY pg_catalog.float_ops,
+	FUNCTION 1 @extschema@.vector_l2_squared_distance(@extschema@.vector, @extschema@.vector);
+
+CREATE OPERATOR CLASS @extschema@.vector_ip_ops
+	FOR TYPE @extschema@.vector USING hnsw AS
+	OPERATOR 1 @extschema@.<#> (@extschema@.vector, @extschema@.vector) FOR ORDER BY pg_catalog.float_ops,
+	FUNCTION 1 @extschema@.vector_negative_inner_product(@extschema@.vector, @extschema@.vector);
+
+CREATE OPERATOR CLASS @extschema@.vector_cosine_ops
+	FOR TYPE @extschema@.vector USING hnsw AS
+	OPERATOR 1 @extschema@.<=> (@extschema@.vector, @extschema@.vector) FOR ORDER BY pg_catalog.float_ops,
+	FUNCTION 1 @extschema@.vector_negative_inner_product(@extschema@.vector, @extschema@.vector),
+	FUNCTION 2 @extschema@.vector_norm(@extschema@.vector);
+
+CREATE OPERATOR CLASS @extschema@.vector_l1_ops
+	FOR TYPE @extschema@.vector USING hnsw AS
+	OPERATOR 1 @extschema@.<+> (@extschema@.vector, @extschema@.vector) FOR ORDER BY pg_catalog.float_ops,
+	FUNCTION 1 @extschema@.l1_distance(@extschema@.vector, @extschema@.vector);
+
+-- structural checker (superuser only: not granted to PUBLIC)
+
+CREATE FUNCTION @extschema@.vector_ext_hnsw_check(index pg_catalog.regclass,
+		heapallindexed pg_catalog.bool DEFAULT false,
+		OUT elements pg_catalog.int8, OUT live pg_catalog.int8, OUT dead pg_catalog.int8,
+		OUT free pg_catalog.int8, OUT links pg_catalog.int8, OUT links_to_free pg_catalog.int8)
+	RETURNS record AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL RESTRICTED;
+REVOKE ALL ON FUNCTION @extschema@.vector_ext_hnsw_check(pg_catalog.regclass, pg_catalog.bool) FROM PUBLIC;

@@ -52,9 +52,9 @@ decode_vector_header(const uint8_t *buf, size_t len, int max_dim)
 		h.err = Errc::short_message;
 		return h;
 	}
-	/* both fields are read as unsigned 16-bit, as pq_getmsgint does */
-	h.dim = load_be16(buf);
-	h.unused = load_be16(buf + 2);
+	/* both fields are int16 on the wire: 0xFFFF is -1 */
+	h.dim = static_cast<int16_t>(load_be16(buf));
+	h.unused = static_cast<int16_t>(load_be16(buf + 2));
 	if (h.dim < 1)
 		h.err = Errc::empty;
 	else if (h.dim > max_dim)

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <system_error>
 
 namespace vx
@@ -214,14 +215,54 @@ parse_vector(const char *text, size_t len, float *out, int capacity, int max_dim
 	return r;
 }
 
+namespace
+{
+
+/*
+ * Whether a decimal (the first n chars of s) lies exactly halfway between v
+ * and a neighbouring float.  It would read back as v only by the
+ * round-half-even rule; PostgreSQL's float4out (Ryu without accepting the
+ * bounds) never prints such a decimal, so neither do we.
+ */
+bool
+on_rounding_boundary(float v, const char *s, size_t n)
+{
+	double d;
+	if (std::from_chars(s, s + n, d).ec != std::errc())
+		return false;
+	/* midpoints of two adjacent floats are exact in double */
+	float lo = std::nextafter(v, -std::numeric_limits<float>::infinity());
+	float hi = std::nextafter(v, std::numeric_limits<float>::infinity());
+	if (std::isfinite(lo) && d == (static_cast<double>(v) + static_cast<double>(lo)) / 2)
+		return true;
+	return std::isfinite(hi) && d == (static_cast<double>(v) + static_cast<double>(hi)) / 2;
+}
+
+} // namespace
+
 size_t
 format_float(float v, char *out)
 {
 	/* Shortest round-trip digits, scientific: "d[.ddd]e±XX" */
-	char sci[32];
+	char sci[48];
 	auto res = std::to_chars(sci, sci + sizeof(sci), v, std::chars_format::scientific);
 	size_t n = static_cast<size_t>(res.ptr - sci);
 
+	if (on_rounding_boundary(v, sci, n))
+	{
+		/* one more digit at a time, correctly rounded, until strictly inside */
+		int digits = 0;
+		for (size_t i = 0; i < n && sci[i] != 'e'; i++)
+			digits += (sci[i] >= '0' && sci[i] <= '9');
+		for (int precision = digits; precision <= 9; precision++)
+		{
+			res =
+			    std::to_chars(sci, sci + sizeof(sci), v, std::chars_format::scientific, precision);
+			n = static_cast<size_t>(res.ptr - sci);
+			if (!on_rounding_boundary(v, sci, n))
+				break;
+		}
+	}
 	const char *e = static_cast<const char *>(std::memchr(sci, 'e', n));
 	/* the exponent: sign and digits up to the end of what to_chars wrote */
 	int exp10 = 0;

@@ -12,7 +12,6 @@
 
 #include "catalog/pg_type.h"
 #include "common/int.h"
-#include "common/shortest_dec.h"
 #include "fmgr.h"
 #include "libpq/pqformat.h"
 #include "utils/array.h"
@@ -169,31 +168,17 @@ vector_in(PG_FUNCTION_ARGS)
 }
 
 /*
- * Print each element with PostgreSQL's own shortest round-trip float4
- * formatter, so a vector prints byte for byte like real[] (and pgvector).
- * Ryu as PostgreSQL builds it never prints a decimal that lies exactly on a
- * rounding boundary (e.g. 42784712 prints as 4.2784712e+07, not the shorter
- * 4.278471e+07 that only reads back by round-half-even); matching that is
- * what makes dumps and client-side string comparisons identical.
+ * The core prints each element as float4out does: the shortest decimal that
+ * reads back to the same float, never one on a rounding boundary.
  */
 PG_FUNCTION_INFO_V1(vector_out);
 Datum
 vector_out(PG_FUNCTION_ARGS)
 {
 	VectorView v = PG_GETARG_VECTOR_VIEW(0);
-	/* each element takes at most FLOAT_SHORTEST_DECIMAL_LEN - 1 chars + a comma */
-	char *buf = palloc((Size)FLOAT_SHORTEST_DECIMAL_LEN * v.dim + 2);
-	char *p = buf;
+	char *buf = palloc(vx_vector_format_capacity(v.dim));
 
-	*p++ = '[';
-	for (int i = 0; i < v.dim; i++)
-	{
-		if (i > 0)
-			*p++ = ',';
-		p += float_to_shortest_decimal_bufn(v.x[i], p);
-	}
-	*p++ = ']';
-	*p = '\0';
+	vx_vector_format(v.x, v.dim, buf);
 	PG_RETURN_CSTRING(buf);
 }
 
@@ -245,14 +230,11 @@ vector_recv(PG_FUNCTION_ARGS)
 		case VX_ERR_SHORT_MESSAGE: ReportShortMessage(); break;
 		case VX_ERR_BAD_UNUSED:
 			CheckExpectedDim(typmod, dim);
-			/* the field is an int16 on the wire: report 0xFFFF as -1 */
 			ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-			                errmsg("expected unused to be 0, not %d", (int)(int16)unused)));
+			                errmsg("expected unused to be 0, not %d", unused)));
 			break;
 		default:
-			/* dim is an int16 on the wire: 0x8000 and above are negative */
-			CheckDim((int)(int16)dim);
-			/* the core rejected it for a reason CheckDim does not know */
+			CheckDim(dim);
 			elog(ERROR, "unexpected status %d decoding a binary vector header", (int)status);
 	}
 	CheckExpectedDim(typmod, dim);

@@ -31,7 +31,7 @@ sub vx_node
 sub make_clustered_table
 {
 	my ($node, $table, $n, $dim, %opts) = @_;
-	my $centers = $opts{centers} // 100;
+	my $centers = $opts{centers} // 10;
 	my $seed = $opts{seed} // 0.42;
 	my $extra = $opts{extra_columns} // '';
 	my $extra_values = $opts{extra_values} // '';
@@ -39,11 +39,11 @@ sub make_clustered_table
 		'postgres', qq{
 		SELECT setseed($seed);
 		CREATE TABLE IF NOT EXISTS ${table}_centers AS
-			SELECT c, (SELECT array_agg((random() * 10)::real + 0 * c) FROM generate_series(1, $dim)) AS v
+			SELECT c, (SELECT array_agg((random() * 10 + 0 * g + 0 * c)::real) FROM generate_series(1, $dim) g) AS v
 			FROM generate_series(1, $centers) c;
 		CREATE TABLE $table (id int PRIMARY KEY, v vector($dim) $extra);
 		INSERT INTO $table
-			SELECT i, (SELECT array_agg(x + (random() + random() + random() - 1.5)::real)
+			SELECT i, (SELECT array_agg(x + ((random() + random() + random() - 1.5) * 4)::real)
 			             FROM unnest((SELECT v FROM ${table}_centers WHERE c = 1 + i % $centers)) x)::vector
 			       $extra_values
 			FROM generate_series(1, $n) i;
@@ -60,7 +60,7 @@ sub make_queries
 		'postgres', qq{
 		SELECT setseed($seed);
 		CREATE TABLE $qtable AS
-			SELECT q AS id, (SELECT array_agg(x + (random() + random() + random() - 1.5)::real)
+			SELECT q AS id, (SELECT array_agg(x + ((random() + random() + random() - 1.5) * 4)::real)
 			             FROM unnest((SELECT v FROM ${table}_centers ORDER BY c OFFSET (q * 7) % (SELECT count(*) FROM ${table}_centers) LIMIT 1)) x)::vector AS v
 			FROM generate_series(1, $n) q;
 	});
@@ -137,7 +137,7 @@ sub check_index
 sub clustered_vector_sql
 {
 	my ($table, $center) = @_;
-	return qq{(SELECT array_agg(x + (random() + random() + random() - 1.5)::real)
+	return qq{(SELECT array_agg(x + ((random() + random() + random() - 1.5) * 4)::real)
 	             FROM unnest((SELECT v FROM ${table}_centers WHERE c = $center)) x)::vector};
 }
 

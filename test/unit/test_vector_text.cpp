@@ -134,3 +134,9 @@ TEST(VectorText, RoundTripIsBitExact)
 		ASSERT_EQ(std::memcmp(p.values.data(), chunk.data(), chunk.size() * sizeof(float)), 0);
 	}
 }
+
+TEST(VectorText, NeverPrintsADecimalOnARoundingBoundary)
+{
+	/* 42784712 lies between 42784708 and 42784716: 4.278471e+07 is exactly halfway */
+	EXPECT_EQ(format({42784712.0f}), "[4.2784712e+07]");
+}

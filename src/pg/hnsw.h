@@ -1,0 +1,281 @@
+/*
+ * hnsw.h: private definitions of the hnsw index access method.
+ *
+ * Page layout
+ * -----------
+ * Block 0 is the metapage (HnswMetaPageData in the page contents, pd_lower
+ * set past it so that full-page images keep it).  Every other block is a
+ * standard page of items with HnswPageOpaqueData in its special space.  Two
+ * kinds of item:
+ *
+ *   element tuple   one per indexed heap row: its heap TID, level, state and
+ *                   the vector (normalised for the cosine class).  Its size
+ *                   is fixed per index, so a freed element is reused in place.
+ *   neighbour tuple one per element: fixed-size slots of index TIDs, 2*m for
+ *                   level 0 then m per upper level.  Empty slots hold an
+ *                   invalid TID; valid ones come first.  It lives on the
+ *                   element's page whenever both fit.
+ *
+ * A node of the graph is identified by its element tuple's TID, packed into
+ * a 64-bit VxNodeId for the core (HnswNodeId / HnswNodeTid).
+ *
+ * Element states: LIVE; DEAD (its heap row was reported dead by VACUUM: it is
+ * still traversed, never returned, and awaits repair of the links to it);
+ * FREE (unlinked by VACUUM; its slot can take a new element).
+ *
+ * All changes after the build go through Generic WAL, one page per record
+ * (HnswCommitPage); the build writes pages without WAL and logs the whole
+ * relation at the end.
+ */
+#ifndef VECTOR_EXT_HNSW_H
+#define VECTOR_EXT_HNSW_H
+
+#include "postgres.h"
+
+#include "access/amapi.h"
+#include "access/generic_xlog.h"
+#include "access/reloptions.h"
+#include "nodes/execnodes.h"
+#include "storage/bufmgr.h"
+#include "storage/itemptr.h"
+#include "utils/relcache.h"
+
+#include "vector.h"
+#include "vx_hnsw.h"
+
+#define HNSW_MAGIC_NUMBER   0x56584E48 /* "VXNH" */
+#define HNSW_PAGE_ID        0xFF91
+#define HNSW_FORMAT_VERSION 1
+#define HNSW_METAPAGE_BLKNO 0
+
+#define HNSW_DEFAULT_M               16
+#define HNSW_MIN_M                   2
+#define HNSW_MAX_M                   VX_HNSW_MAX_M
+#define HNSW_DEFAULT_EF_CONSTRUCTION 64
+#define HNSW_MIN_EF_CONSTRUCTION     4
+#define HNSW_MAX_EF_CONSTRUCTION     1000
+#define HNSW_DEFAULT_EF_SEARCH       40
+#define HNSW_MIN_EF_SEARCH           1
+#define HNSW_MAX_EF_SEARCH           1000
+
+/* Support functions of the operator classes */
+#define HNSW_DISTANCE_PROC 1
+#define HNSW_NORM_PROC     2 /* only the cosine class: normalise before indexing */
+
+/* Build phases, for pg_stat_progress_create_index */
+#define PROGRESS_HNSW_PHASE_LOAD  2
+#define PROGRESS_HNSW_PHASE_LINK  3
+#define PROGRESS_HNSW_PHASE_WRITE 4
+
+typedef enum HnswIterativeScanMode
+{
+	HNSW_ITERATIVE_SCAN_OFF,
+	HNSW_ITERATIVE_SCAN_RELAXED,
+	HNSW_ITERATIVE_SCAN_STRICT
+} HnswIterativeScanMode;
+
+extern int hnsw_ef_search;
+extern int hnsw_iterative_scan;
+extern int hnsw_max_scan_tuples;
+extern double hnsw_scan_mem_multiplier;
+
+/* Reloptions */
+typedef struct HnswOptions
+{
+	int32 vl_len_;
+	int m;
+	int efConstruction;
+} HnswOptions;
+
+typedef struct HnswMetaPageData
+{
+	uint32 magic;
+	uint32 version;
+	uint32 dimensions;
+	uint16 m;
+	uint16 efConstruction;
+	uint16 metric;    /* VxMetric */
+	int16 entryLevel; /* -1 when the graph is empty */
+	BlockNumber entryBlkno;
+	OffsetNumber entryOffno;
+	uint16 unused;
+	BlockNumber insertPage; /* first page that may have room or a free slot */
+} HnswMetaPageData;
+
+typedef HnswMetaPageData *HnswMetaPage;
+
+typedef struct HnswPageOpaqueData
+{
+	BlockNumber nextblkno; /* unused, kept for tools */
+	uint16 flags;
+	uint16 page_id; /* HNSW_PAGE_ID, to tell our pages apart */
+} HnswPageOpaqueData;
+
+typedef HnswPageOpaqueData *HnswPageOpaque;
+
+#define HNSW_ELEMENT_TUPLE  1
+#define HNSW_NEIGHBOR_TUPLE 2
+
+#define HNSW_ELEMENT_LIVE 0
+#define HNSW_ELEMENT_DEAD 1
+#define HNSW_ELEMENT_FREE 2
+
+typedef struct HnswElementTupleData
+{
+	uint8 type; /* HNSW_ELEMENT_TUPLE */
+	uint8 level;
+	uint8 state;          /* HNSW_ELEMENT_LIVE / DEAD / FREE */
+	uint8 neighborLevels; /* levels the neighbour tuple has room for */
+	ItemPointerData heaptid;
+	ItemPointerData neighbortid;
+	uint16 dim;
+	uint16 unused;
+	float vec[FLEXIBLE_ARRAY_MEMBER];
+} HnswElementTupleData;
+
+typedef HnswElementTupleData *HnswElementTuple;
+
+typedef struct HnswNeighborTupleData
+{
+	uint8 type;   /* HNSW_NEIGHBOR_TUPLE */
+	uint8 levels; /* levels it has room for */
+	uint16 count; /* slots */
+	ItemPointerData slots[FLEXIBLE_ARRAY_MEMBER];
+} HnswNeighborTupleData;
+
+typedef HnswNeighborTupleData *HnswNeighborTuple;
+
+#define HNSW_ELEMENT_TUPLE_SIZE(dim)                                                               \
+	MAXALIGN(offsetof(HnswElementTupleData, vec) + sizeof(float) * (dim))
+#define HNSW_NEIGHBOR_SLOTS(m, levels) (2 * (m) + (m) * ((levels)-1))
+#define HNSW_NEIGHBOR_TUPLE_SIZE(m, levels)                                                        \
+	MAXALIGN(offsetof(HnswNeighborTupleData, slots) +                                              \
+	         sizeof(ItemPointerData) * HNSW_NEIGHBOR_SLOTS(m, levels))
+/* largest item that fits an empty page */
+#define HNSW_MAX_ITEM_SIZE                                                                         \
+	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(HnswPageOpaqueData)) -              \
+	 sizeof(ItemIdData))
+
+#define HnswPageGetOpaque(page) ((HnswPageOpaque)PageGetSpecialPointer(page))
+#define HnswPageGetMeta(page)   ((HnswMetaPage)PageGetContents(page))
+
+/* First slot of a level in a neighbour tuple, and the number of slots */
+static inline int
+HnswLevelStart(int m, int level)
+{
+	return level == 0 ? 0 : 2 * m + m * (level - 1);
+}
+
+static inline int
+HnswLevelSlots(int m, int level)
+{
+	return level == 0 ? 2 * m : m;
+}
+
+static inline VxNodeId
+HnswNodeId(BlockNumber blkno, OffsetNumber offno)
+{
+	return ((VxNodeId)blkno << 16) | offno;
+}
+
+static inline void
+HnswNodeTid(VxNodeId id, ItemPointer tid)
+{
+	ItemPointerSet(tid, (BlockNumber)(id >> 16), (OffsetNumber)(id & 0xFFFF));
+}
+
+static inline VxNodeId
+HnswTidNodeId(ItemPointer tid)
+{
+	return HnswNodeId(ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid));
+}
+
+/*
+ * What an index operation needs to know about the index: read once from the
+ * metapage and the operator class.
+ */
+typedef struct HnswIndexInfo
+{
+	int dim;
+	int m;
+	int efConstruction;
+	int metric; /* VxMetric */
+	VxNodeId entry;
+	int entryLevel;
+	BlockNumber insertPage;
+} HnswIndexInfo;
+
+/*
+ * State behind the VxGraphCallbacks that let the core read the graph from
+ * index pages.  A failed callback leaves its error in `error` for
+ * HnswRethrowIfFailed.
+ */
+typedef struct HnswGraphReader
+{
+	Relation index;
+	int dim;
+	int m;
+	float *vecbuf; /* the last vector read */
+	ErrorData *error;
+	MemoryContext errcxt; /* where the saved error lives */
+	VxGraphCallbacks cb;
+} HnswGraphReader;
+
+/* hnsw.c */
+extern int HnswGetM(Relation index);
+extern int HnswGetEfConstruction(Relation index);
+extern int HnswMetricFor(Relation index);
+extern void HnswInitGucs(void);
+extern bytea *hnswoptions(Datum reloptions, bool validate);
+
+/* hnswutils.c */
+extern void HnswInitPage(Buffer buf, Page page);
+extern Buffer HnswNewBuffer(Relation index, ForkNumber forknum);
+extern void HnswCheckPage(Relation index, Page page, BlockNumber blkno);
+extern void HnswReadMeta(Relation index, HnswIndexInfo *info);
+extern void HnswWriteMetaPage(Relation index, ForkNumber forknum, const HnswIndexInfo *info,
+                              bool wal);
+extern void HnswUpdateMeta(Relation index, VxNodeId entry, int entryLevel, bool onlyIfHigher,
+                           BlockNumber insertPage, bool wal);
+extern void HnswLowerInsertPage(Relation index, BlockNumber blkno);
+extern bool HnswPrepareVector(Relation index, int metric, Datum value, float *out, int dim);
+extern void HnswInitReader(HnswGraphReader *reader, Relation index, int dim, int m);
+extern void HnswRethrowIfFailed(HnswGraphReader *reader, VxStatus status, VxError *err);
+extern void HnswReportCoreError(VxStatus status, VxError *err);
+extern VxInsertPlan **HnswNewPlanHolder(void);
+extern void HnswFreePlan(VxInsertPlan **plan);
+extern bool HnswLevelList(Page page, HnswNeighborTuple ntup, int m, int level, VxNodeId *out,
+                          int *count);
+extern void HnswSetLevelList(HnswNeighborTuple ntup, int m, int level, const VxNodeId *ids,
+                             int count);
+
+/* hnswinsert.c */
+extern void HnswWriteOwnLists(Relation index, HnswIndexInfo *info, VxNodeId node,
+                              const VxInsertPlan *plan, int maxLevel);
+extern void HnswApplyBackLinks(Relation index, HnswIndexInfo *info, const VxInsertPlan *plan,
+                               VxNodeId self);
+extern void HnswInsertVector(Relation index, const float *vec, ItemPointer heaptid,
+                             HnswIndexInfo *info);
+extern bool hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
+                       Relation heap, IndexUniqueCheck checkUnique, bool indexUnchanged,
+                       IndexInfo *indexInfo);
+
+/* hnswbuild.c */
+extern IndexBuildResult *hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo);
+extern void hnswbuildempty(Relation index);
+
+/* hnswscan.c */
+extern IndexScanDesc hnswbeginscan(Relation index, int nkeys, int norderbys);
+extern void hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
+                       int norderbys);
+extern bool hnswgettuple(IndexScanDesc scan, ScanDirection dir);
+extern void hnswendscan(IndexScanDesc scan);
+
+/* hnswvacuum.c */
+extern IndexBulkDeleteResult *hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+                                             IndexBulkDeleteCallback callback,
+                                             void *callback_state);
+extern IndexBulkDeleteResult *hnswvacuumcleanup(IndexVacuumInfo *info,
+                                                IndexBulkDeleteResult *stats);
+
+#endif

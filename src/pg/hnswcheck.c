@@ -1,0 +1,348 @@
+/*
+ * hnswcheck.c: the structural checker of hnsw indexes.
+ *
+ * vector_ext_hnsw_check(index regclass, heapallindexed bool) walks every page
+ * and verifies: the metapage's magic number and format version; that every
+ * page is one of ours; that every item fits its page and is an element or a
+ * neighbour tuple; uniform dimensions; that every element's neighbour tuple
+ * exists and has room for its level; that every neighbour link of a live or
+ * dead element points at an element slot, is not a self link, is not
+ * duplicated on its level, and points at an element whose level is at least
+ * the link's level; that valid links come first in each list; that the entry
+ * point is an unfreed element at the top level of the graph; and, with
+ * heapallindexed, that every indexable live heap row has a live element.
+ *
+ * Corruption raises ERRCODE_INDEX_CORRUPTED naming the place.  Links to FREE
+ * slots are not corruption (a concurrent insert may make one while VACUUM
+ * frees the slot); they are counted.  The function is not granted to PUBLIC.
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/index.h"
+#include "catalog/pg_am.h"
+#include "commands/defrem.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "hnsw.h"
+
+typedef struct HnswCheckCounts
+{
+	int64 elements;
+	int64 live;
+	int64 dead;
+	int64 free;
+	int64 links;
+	int64 linksToFree;
+	int maxLiveLevel;
+} HnswCheckCounts;
+
+#define CORRUPT(index, ...)                                                                        \
+	ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),                                              \
+	                errmsg("index \"%s\" is corrupted", RelationGetRelationName(index)),           \
+	                errdetail(__VA_ARGS__)))
+
+/*
+ * Fetch the item at tid if it is a normal item of at least minsize bytes;
+ * the returned copy is palloc'd.
+ */
+static void *
+HnswCheckFetch(Relation index, ItemPointer tid, Size minsize, const char *what, Size *sizeOut)
+{
+	BlockNumber blkno = ItemPointerGetBlockNumberNoCheck(tid);
+	OffsetNumber off = ItemPointerGetOffsetNumberNoCheck(tid);
+	Buffer buf;
+	Page page;
+	ItemId itemid;
+	void *copy;
+
+	if (blkno == HNSW_METAPAGE_BLKNO || blkno >= RelationGetNumberOfBlocks(index))
+		CORRUPT(index, "%s (%u,%u) is outside the index", what, blkno, off);
+	buf = ReadBuffer(index, blkno);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	HnswCheckPage(index, page, blkno);
+	if (off < FirstOffsetNumber || off > PageGetMaxOffsetNumber(page))
+		CORRUPT(index, "%s (%u,%u) is past the last item of its page", what, blkno, off);
+	itemid = PageGetItemId(page, off);
+	if (!ItemIdIsNormal(itemid) || ItemIdGetLength(itemid) < minsize)
+		CORRUPT(index, "%s (%u,%u) is not a valid item", what, blkno, off);
+	copy = palloc(ItemIdGetLength(itemid));
+	memcpy(copy, PageGetItem(page, itemid), ItemIdGetLength(itemid));
+	if (sizeOut)
+		*sizeOut = ItemIdGetLength(itemid);
+	UnlockReleaseBuffer(buf);
+	return copy;
+}
+
+/*
+ * Check one element's neighbour tuple and links.
+ */
+static void
+HnswCheckElement(Relation index, HnswIndexInfo *info, BlockNumber blkno, OffsetNumber off,
+                 HnswElementTuple etup, HnswCheckCounts *counts)
+{
+	Size nsize;
+	HnswNeighborTuple ntup =
+	    HnswCheckFetch(index, &etup->neighbortid, offsetof(HnswNeighborTupleData, slots),
+	                   "neighbour tuple", &nsize);
+	VxNodeId self = HnswNodeId(blkno, off);
+
+	if (ntup->type != HNSW_NEIGHBOR_TUPLE)
+		CORRUPT(index, "element (%u,%u) points at a non-neighbour item", blkno, off);
+	if (ntup->levels < etup->level + 1 || ntup->levels != etup->neighborLevels ||
+	    ntup->count != HNSW_NEIGHBOR_SLOTS(info->m, ntup->levels) ||
+	    nsize < offsetof(HnswNeighborTupleData, slots) + sizeof(ItemPointerData) * ntup->count)
+		CORRUPT(index, "neighbour tuple of element (%u,%u) has the wrong size for level %d", blkno,
+		        off, etup->level);
+	if (etup->state == HNSW_ELEMENT_FREE)
+		return;
+
+	for (int level = 0; level <= etup->level; level++)
+	{
+		int start = HnswLevelStart(info->m, level);
+		int slots = HnswLevelSlots(info->m, level);
+		bool ended = false;
+
+		for (int i = 0; i < slots; i++)
+		{
+			ItemPointer tid = &ntup->slots[start + i];
+			HnswElementTuple target;
+
+			if (!ItemPointerIsValid(tid))
+			{
+				ended = true;
+				continue;
+			}
+			if (ended)
+				CORRUPT(index, "element (%u,%u) has a link after an empty slot on level %d", blkno,
+				        off, level);
+			if (HnswTidNodeId(tid) == self)
+				CORRUPT(index, "element (%u,%u) links to itself on level %d", blkno, off, level);
+			for (int j = 0; j < i; j++)
+				if (ItemPointerEquals(tid, &ntup->slots[start + j]))
+					CORRUPT(index, "element (%u,%u) links twice to (%u,%u) on level %d", blkno, off,
+					        ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid), level);
+			target = HnswCheckFetch(index, tid, offsetof(HnswElementTupleData, vec),
+			                        "linked element", NULL);
+			if (target->type != HNSW_ELEMENT_TUPLE)
+				CORRUPT(index, "element (%u,%u) links to a non-element item (%u,%u)", blkno, off,
+				        ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid));
+			counts->links++;
+			if (target->state == HNSW_ELEMENT_FREE)
+				counts->linksToFree++;
+			else if (target->level < level)
+				CORRUPT(index, "element (%u,%u) links on level %d to (%u,%u) of level %d", blkno,
+				        off, level, ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid),
+				        target->level);
+			pfree(target);
+		}
+	}
+	pfree(ntup);
+}
+
+typedef struct HnswHeapCheckState
+{
+	HTAB *tids;
+	Relation index;
+	int metric;
+	int dim;
+	float *vec;
+	int64 checked;
+} HnswHeapCheckState;
+
+static void
+HnswHeapCheckCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
+                      bool tupleIsAlive, void *state)
+{
+	HnswHeapCheckState *hs = (HnswHeapCheckState *)state;
+	bool found;
+
+	if (isnull[0] || !HnswPrepareVector(index, hs->metric, values[0], hs->vec, hs->dim))
+		return;
+	hash_search(hs->tids, tid, HASH_FIND, &found);
+	if (!found)
+		CORRUPT(index, "heap row (%u,%u) is missing from the index", ItemPointerGetBlockNumber(tid),
+		        ItemPointerGetOffsetNumber(tid));
+	hs->checked++;
+}
+
+PG_FUNCTION_INFO_V1(vector_ext_hnsw_check);
+Datum
+vector_ext_hnsw_check(PG_FUNCTION_ARGS)
+{
+	Oid indexoid = PG_GETARG_OID(0);
+	bool heapallindexed = PG_GETARG_BOOL(1);
+	Oid heapoid = IndexGetRelation(indexoid, true);
+	LOCKMODE lockmode = heapallindexed ? ShareLock : AccessShareLock;
+	Relation heap = NULL;
+	Relation index;
+	HnswIndexInfo info;
+	HnswCheckCounts counts;
+	HTAB *tids = NULL;
+	BlockNumber nblocks;
+	TupleDesc tupdesc;
+	Datum values[6];
+	bool nulls[6] = {false};
+
+	if (!OidIsValid(heapoid))
+		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+		                errmsg("relation %u is not an index", indexoid)));
+	/* lock the table before the index, as everything else does */
+	heap = table_open(heapoid, lockmode);
+	index = index_open(indexoid, lockmode);
+	if (index->rd_rel->relam != get_index_am_oid("hnsw", false))
+		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+		                errmsg("\"%s\" is not an hnsw index", RelationGetRelationName(index))));
+
+	memset(&counts, 0, sizeof(counts));
+	counts.maxLiveLevel = -1;
+	HnswReadMeta(index, &info);
+	if (info.m != HnswGetM(index) || info.dim != TupleDescAttr(index->rd_att, 0)->atttypmod)
+		CORRUPT(index, "metapage parameters do not match the index definition");
+
+	if (heapallindexed)
+	{
+		HASHCTL ctl;
+
+		ctl.keysize = sizeof(ItemPointerData);
+		ctl.entrysize = sizeof(ItemPointerData);
+		ctl.hcxt = CurrentMemoryContext;
+		tids = hash_create("hnsw check tids", 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+
+	nblocks = RelationGetNumberOfBlocks(index);
+	for (BlockNumber blkno = HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
+	{
+		Buffer buf = ReadBuffer(index, blkno);
+		Page page;
+		OffsetNumber maxoff;
+		HnswElementTuple *elems;
+		OffsetNumber *offs;
+		int nelems = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		HnswCheckPage(index, page, blkno);
+		if (PageIsNew(page))
+		{
+			UnlockReleaseBuffer(buf);
+			continue;
+		}
+		maxoff = PageGetMaxOffsetNumber(page);
+		elems = palloc(sizeof(HnswElementTuple) * (maxoff + 1));
+		offs = palloc(sizeof(OffsetNumber) * (maxoff + 1));
+		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
+		{
+			ItemId itemid = PageGetItemId(page, off);
+			char *item;
+			Size len;
+
+			if (!ItemIdIsNormal(itemid))
+				CORRUPT(index, "item (%u,%u) is not a normal item", blkno, off);
+			len = ItemIdGetLength(itemid);
+			if (ItemIdGetOffset(itemid) + len > BLCKSZ ||
+			    ItemIdGetOffset(itemid) < SizeOfPageHeaderData)
+				CORRUPT(index, "item (%u,%u) does not fit its page", blkno, off);
+			item = PageGetItem(page, itemid);
+			if (len < 4 || (item[0] != HNSW_ELEMENT_TUPLE && item[0] != HNSW_NEIGHBOR_TUPLE))
+				CORRUPT(index, "item (%u,%u) has an unknown type", blkno, off);
+			if (item[0] == HNSW_ELEMENT_TUPLE)
+			{
+				HnswElementTuple etup = (HnswElementTuple)item;
+
+				if (len != HNSW_ELEMENT_TUPLE_SIZE(info.dim) || etup->dim != info.dim)
+					CORRUPT(index, "element (%u,%u) has %u dimensions, the index %d", blkno, off,
+					        etup->dim, info.dim);
+				if (etup->level > VX_HNSW_MAX_LEVEL || etup->state > HNSW_ELEMENT_FREE)
+					CORRUPT(index, "element (%u,%u) has an invalid level or state", blkno, off);
+				elems[nelems] = palloc(len);
+				memcpy(elems[nelems], etup, len);
+				offs[nelems++] = off;
+			}
+		}
+		UnlockReleaseBuffer(buf);
+
+		for (int i = 0; i < nelems; i++)
+		{
+			HnswElementTuple etup = elems[i];
+
+			counts.elements++;
+			if (etup->state == HNSW_ELEMENT_LIVE)
+			{
+				counts.live++;
+				counts.maxLiveLevel = Max(counts.maxLiveLevel, etup->level);
+				if (tids)
+					hash_search(tids, &etup->heaptid, HASH_ENTER, NULL);
+			}
+			else if (etup->state == HNSW_ELEMENT_DEAD)
+				counts.dead++;
+			else
+				counts.free++;
+			HnswCheckElement(index, &info, blkno, offs[i], etup, &counts);
+			pfree(etup);
+		}
+		pfree(elems);
+		pfree(offs);
+	}
+
+	/* the entry point */
+	if (info.entry == VX_INVALID_NODE)
+	{
+		if (counts.live > 0)
+			CORRUPT(index, "the index has live elements but no entry point");
+	}
+	else
+	{
+		ItemPointerData tid;
+		HnswElementTuple entry;
+
+		HnswNodeTid(info.entry, &tid);
+		entry =
+		    HnswCheckFetch(index, &tid, offsetof(HnswElementTupleData, vec), "entry point", NULL);
+		if (entry->type != HNSW_ELEMENT_TUPLE || entry->state == HNSW_ELEMENT_FREE)
+			CORRUPT(index, "the entry point is not an element in use");
+		if (entry->level != info.entryLevel)
+			CORRUPT(index, "the entry point has level %d, the metapage says %d", entry->level,
+			        info.entryLevel);
+		if (info.entryLevel < counts.maxLiveLevel)
+			CORRUPT(index, "the entry point has level %d below the top live level %d",
+			        info.entryLevel, counts.maxLiveLevel);
+	}
+
+	if (heapallindexed)
+	{
+		IndexInfo *indexInfo = BuildIndexInfo(index);
+		HnswHeapCheckState hs;
+
+		hs.tids = tids;
+		hs.index = index;
+		hs.metric = info.metric;
+		hs.dim = info.dim;
+		hs.vec = palloc(sizeof(float) * info.dim);
+		hs.checked = 0;
+		table_index_build_scan(heap, index, indexInfo, true, false, HnswHeapCheckCallback, &hs,
+		                       NULL);
+	}
+
+	index_close(index, lockmode);
+	table_close(heap, lockmode);
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	values[0] = Int64GetDatum(counts.elements);
+	values[1] = Int64GetDatum(counts.live);
+	values[2] = Int64GetDatum(counts.dead);
+	values[3] = Int64GetDatum(counts.free);
+	values[4] = Int64GetDatum(counts.links);
+	values[5] = Int64GetDatum(counts.linksToFree);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+}

@@ -1,0 +1,585 @@
+/*
+ * hnswutils.c: page helpers, the metapage, vector preparation, and the
+ * guarded callbacks through which the C++ core reads the graph.
+ *
+ * The callbacks run PostgreSQL code (buffer reads) on behalf of the core.
+ * Each runs inside PG_TRY: an error is copied out with CopyErrorData,
+ * the error state is flushed, and the callback reports failure.  The core
+ * then unwinds its C++ frames normally and returns VX_ERR_CALLBACK, and
+ * HnswRethrowIfFailed rethrows the saved error so the client sees the
+ * original SQLSTATE (a cancel stays a cancel).  No PostgreSQL code runs
+ * between the capture and the rethrow except what unwinding needs.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/generic_xlog.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "hnsw.h"
+
+/*
+ * Initialise a data page.
+ */
+void
+HnswInitPage(Buffer buf, Page page)
+{
+	PageInit(page, BufferGetPageSize(buf), sizeof(HnswPageOpaqueData));
+	HnswPageGetOpaque(page)->nextblkno = InvalidBlockNumber;
+	HnswPageGetOpaque(page)->page_id = HNSW_PAGE_ID;
+}
+
+/*
+ * Extend the relation by one page; returned pinned and exclusively locked.
+ */
+Buffer
+HnswNewBuffer(Relation index, ForkNumber forknum)
+{
+	Buffer buf;
+
+	LockRelationForExtension(index, ExclusiveLock);
+	buf = ReadBufferExtended(index, forknum, P_NEW, RBM_NORMAL, NULL);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	UnlockRelationForExtension(index, ExclusiveLock);
+	return buf;
+}
+
+/*
+ * Complain about a page that is not ours: damaged, or from another version.
+ */
+void
+HnswCheckPage(Relation index, Page page, BlockNumber blkno)
+{
+	if (PageIsNew(page))
+		return; /* an extended but never written page */
+	if (PageGetSpecialSize(page) != MAXALIGN(sizeof(HnswPageOpaqueData)) ||
+	    HnswPageGetOpaque(page)->page_id != HNSW_PAGE_ID)
+		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+		                errmsg("index \"%s\" contains corrupted page at block %u",
+		                       RelationGetRelationName(index), blkno),
+		                errhint("Please REINDEX it.")));
+}
+
+/*
+ * Read the metapage into info; checks the magic number and format version.
+ */
+void
+HnswReadMeta(Relation index, HnswIndexInfo *info)
+{
+	Buffer buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+	Page page;
+	HnswMetaPage meta;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	HnswCheckPage(index, page, HNSW_METAPAGE_BLKNO);
+	meta = HnswPageGetMeta(page);
+	if (meta->magic != HNSW_MAGIC_NUMBER)
+		ereport(ERROR,
+		        (errcode(ERRCODE_INDEX_CORRUPTED),
+		         errmsg("index \"%s\" is not a valid hnsw index", RelationGetRelationName(index)),
+		         errhint("Please REINDEX it.")));
+	if (meta->version != HNSW_FORMAT_VERSION)
+		ereport(ERROR,
+		        (errcode(ERRCODE_INDEX_CORRUPTED),
+		         errmsg("index \"%s\" has on-disk format version %u, this library reads version %d",
+		                RelationGetRelationName(index), meta->version, HNSW_FORMAT_VERSION),
+		         errhint("Please REINDEX it.")));
+
+	info->dim = meta->dimensions;
+	info->m = meta->m;
+	info->efConstruction = meta->efConstruction;
+	info->metric = meta->metric;
+	info->entryLevel = meta->entryLevel;
+	info->entry =
+	    meta->entryLevel >= 0 ? HnswNodeId(meta->entryBlkno, meta->entryOffno) : VX_INVALID_NODE;
+	info->insertPage = meta->insertPage;
+	UnlockReleaseBuffer(buf);
+
+	if (info->m < HNSW_MIN_M || info->m > HNSW_MAX_M || info->dim < 1 ||
+	    info->dim > VECTOR_MAX_DIM || info->metric > VX_METRIC_L1)
+		ereport(ERROR,
+		        (errcode(ERRCODE_INDEX_CORRUPTED),
+		         errmsg("index \"%s\" has a corrupted metapage", RelationGetRelationName(index)),
+		         errhint("Please REINDEX it.")));
+}
+
+static void
+HnswFillMeta(Page page, const HnswIndexInfo *info)
+{
+	HnswMetaPage meta = HnswPageGetMeta(page);
+	ItemPointerData entry;
+
+	meta->magic = HNSW_MAGIC_NUMBER;
+	meta->version = HNSW_FORMAT_VERSION;
+	meta->dimensions = info->dim;
+	meta->m = info->m;
+	meta->efConstruction = info->efConstruction;
+	meta->metric = info->metric;
+	meta->entryLevel = info->entry == VX_INVALID_NODE ? -1 : info->entryLevel;
+	if (info->entry == VX_INVALID_NODE)
+		ItemPointerSetInvalid(&entry);
+	else
+		HnswNodeTid(info->entry, &entry);
+	meta->entryBlkno = ItemPointerGetBlockNumberNoCheck(&entry);
+	meta->entryOffno = ItemPointerGetOffsetNumberNoCheck(&entry);
+	meta->insertPage = info->insertPage;
+	/* keep the contents in full-page images */
+	((PageHeader)page)->pd_lower = ((char *)meta + sizeof(HnswMetaPageData)) - (char *)page;
+}
+
+/*
+ * Write the metapage as block 0 of a fork (the relation must be empty).
+ */
+void
+HnswWriteMetaPage(Relation index, ForkNumber forknum, const HnswIndexInfo *info, bool wal)
+{
+	Buffer buf = HnswNewBuffer(index, forknum);
+	Page page;
+	GenericXLogState *state = NULL;
+
+	Assert(BufferGetBlockNumber(buf) == HNSW_METAPAGE_BLKNO);
+	if (wal)
+	{
+		state = GenericXLogStart(index);
+		page = GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE);
+	}
+	else
+		page = BufferGetPage(buf);
+
+	HnswInitPage(buf, page);
+	HnswFillMeta(page, info);
+
+	if (wal)
+		GenericXLogFinish(state);
+	else
+		MarkBufferDirty(buf);
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * Update the entry point (when entry != VX_INVALID_NODE; with entry invalid
+ * and entryLevel -1, mark the graph empty) and the insert page hint (when
+ * valid).  With onlyIfHigher, the entry point only moves to a higher level,
+ * so concurrent inserts never lower it.  wal is false only during a build,
+ * whose pages are logged at its end.
+ */
+void
+HnswUpdateMeta(Relation index, VxNodeId entry, int entryLevel, bool onlyIfHigher,
+               BlockNumber insertPage, bool wal)
+{
+	Buffer buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+	GenericXLogState *state = NULL;
+	Page page;
+	HnswMetaPage meta;
+	bool changed = false;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	if (wal)
+	{
+		state = GenericXLogStart(index);
+		page = GenericXLogRegisterBuffer(state, buf, 0);
+	}
+	else
+		page = BufferGetPage(buf);
+	meta = HnswPageGetMeta(page);
+
+	if (entry != VX_INVALID_NODE && (!onlyIfHigher || entryLevel > meta->entryLevel))
+	{
+		ItemPointerData tid;
+
+		HnswNodeTid(entry, &tid);
+		meta->entryBlkno = ItemPointerGetBlockNumber(&tid);
+		meta->entryOffno = ItemPointerGetOffsetNumber(&tid);
+		meta->entryLevel = entryLevel;
+		changed = true;
+	}
+	else if (entry == VX_INVALID_NODE && entryLevel == -1 && !onlyIfHigher)
+	{
+		/* the graph became empty */
+		meta->entryBlkno = InvalidBlockNumber;
+		meta->entryOffno = InvalidOffsetNumber;
+		meta->entryLevel = -1;
+		changed = true;
+	}
+	if (BlockNumberIsValid(insertPage) && insertPage != meta->insertPage)
+	{
+		meta->insertPage = insertPage;
+		changed = true;
+	}
+
+	if (!wal)
+	{
+		if (changed)
+			MarkBufferDirty(buf);
+	}
+	else if (changed)
+		GenericXLogFinish(state);
+	else
+		GenericXLogAbort(state);
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * Move the insert hint back to blkno if it is past it (VACUUM freed a slot).
+ */
+void
+HnswLowerInsertPage(Relation index, BlockNumber blkno)
+{
+	Buffer buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+	HnswMetaPage meta;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	meta = HnswPageGetMeta(BufferGetPage(buf));
+	if (meta->insertPage > blkno)
+	{
+		GenericXLogState *state = GenericXLogStart(index);
+
+		meta = HnswPageGetMeta(GenericXLogRegisterBuffer(state, buf, 0));
+		meta->insertPage = blkno;
+		GenericXLogFinish(state);
+	}
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * Copy a vector datum into out (dim floats), normalised for the cosine
+ * class.  Returns false when the value cannot be indexed (a zero vector
+ * under cosine).
+ */
+bool
+HnswPrepareVector(Relation index, int metric, Datum value, float *out, int dim)
+{
+	VectorView v = VectorViewFromDatum(value);
+
+	if (v.dim != dim)
+		CheckVectorDims(dim, v.dim);
+	memcpy(out, v.x, sizeof(float) * dim);
+	if (metric == VX_METRIC_COSINE)
+	{
+		double norm = 0.0;
+
+		for (int i = 0; i < dim; i++)
+			norm += (double)out[i] * (double)out[i];
+		if (!(norm > 0))
+			return false;
+		norm = sqrt(norm);
+		for (int i = 0; i < dim; i++)
+			out[i] = (float)(out[i] / norm);
+	}
+	return true;
+}
+
+/*
+ * Save the current error for HnswRethrowIfFailed and clear the error state.
+ * Called in the PG_CATCH of a callback.
+ */
+static void
+HnswCaptureError(HnswGraphReader *reader, MemoryContext callercxt)
+{
+	MemoryContextSwitchTo(reader->errcxt);
+	if (reader->error == NULL)
+		reader->error = CopyErrorData();
+	FlushErrorState();
+	MemoryContextSwitchTo(callercxt);
+}
+
+/*
+ * Read the element tuple of a node into a copy; the buffer is released.
+ */
+static void
+HnswReadElement(HnswGraphReader *reader, VxNodeId node, HnswElementTuple *etupOut, Buffer *bufOut)
+{
+	ItemPointerData tid;
+	Buffer buf;
+	Page page;
+	ItemId itemid;
+	HnswElementTuple etup;
+	BlockNumber blkno;
+	OffsetNumber offno;
+
+	HnswNodeTid(node, &tid);
+	blkno = ItemPointerGetBlockNumber(&tid);
+	offno = ItemPointerGetOffsetNumber(&tid);
+	if (blkno == HNSW_METAPAGE_BLKNO || blkno >= RelationGetNumberOfBlocks(reader->index))
+		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+		                errmsg("index \"%s\" links to block %u beyond its end",
+		                       RelationGetRelationName(reader->index), blkno),
+		                errhint("Please REINDEX it.")));
+	buf = ReadBuffer(reader->index, blkno);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	HnswCheckPage(reader->index, page, blkno);
+	if (offno < FirstOffsetNumber || offno > PageGetMaxOffsetNumber(page))
+		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+		                errmsg("index \"%s\" links to a missing item (%u,%u)",
+		                       RelationGetRelationName(reader->index), blkno, offno),
+		                errhint("Please REINDEX it.")));
+	itemid = PageGetItemId(page, offno);
+	etup = (HnswElementTuple)PageGetItem(page, itemid);
+	if (!ItemIdIsNormal(itemid) || ItemIdGetLength(itemid) < HNSW_ELEMENT_TUPLE_SIZE(reader->dim) ||
+	    etup->type != HNSW_ELEMENT_TUPLE || etup->dim != reader->dim)
+		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+		                errmsg("index \"%s\" links to a non-element item (%u,%u)",
+		                       RelationGetRelationName(reader->index), blkno, offno),
+		                errhint("Please REINDEX it.")));
+	*etupOut = etup;
+	*bufOut = buf;
+}
+
+/*
+ * Copy the neighbour ids of one level of a neighbour tuple; false when the
+ * level is not in the tuple.
+ */
+bool
+HnswLevelList(Page page, HnswNeighborTuple ntup, int m, int level, VxNodeId *out, int *count)
+{
+	int start = HnswLevelStart(m, level);
+	int slots = HnswLevelSlots(m, level);
+	int n = 0;
+
+	if (level >= ntup->levels || start + slots > ntup->count)
+		return false;
+	for (int i = 0; i < slots; i++)
+	{
+		ItemPointer tid = &ntup->slots[start + i];
+
+		if (!ItemPointerIsValid(tid))
+			break;
+		out[n++] = HnswTidNodeId(tid);
+	}
+	*count = n;
+	return true;
+}
+
+/*
+ * Overwrite one level of a neighbour tuple with ids (at most the level's slots).
+ */
+void
+HnswSetLevelList(HnswNeighborTuple ntup, int m, int level, const VxNodeId *ids, int count)
+{
+	int start = HnswLevelStart(m, level);
+	int slots = HnswLevelSlots(m, level);
+
+	Assert(count <= slots);
+	for (int i = 0; i < slots; i++)
+	{
+		if (i < count)
+			HnswNodeTid(ids[i], &ntup->slots[start + i]);
+		else
+			ItemPointerSetInvalid(&ntup->slots[start + i]);
+	}
+}
+
+/*
+ * Locate the neighbour tuple of an element whose page is locked in buf; may
+ * lock a second buffer (returned in *nbuf, else InvalidBuffer).
+ */
+static HnswNeighborTuple
+HnswLocateNeighbors(HnswGraphReader *reader, Buffer buf, HnswElementTuple etup, Buffer *nbuf)
+{
+	BlockNumber nblkno = ItemPointerGetBlockNumber(&etup->neighbortid);
+	OffsetNumber noffno = ItemPointerGetOffsetNumber(&etup->neighbortid);
+	Page npage;
+	ItemId itemid;
+	HnswNeighborTuple ntup;
+
+	*nbuf = InvalidBuffer;
+	if (nblkno == BufferGetBlockNumber(buf))
+		npage = BufferGetPage(buf);
+	else
+	{
+		if (nblkno == HNSW_METAPAGE_BLKNO || nblkno >= RelationGetNumberOfBlocks(reader->index))
+			ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+			                errmsg("index \"%s\" has a neighbour link beyond its end",
+			                       RelationGetRelationName(reader->index)),
+			                errhint("Please REINDEX it.")));
+		*nbuf = ReadBuffer(reader->index, nblkno);
+		LockBuffer(*nbuf, BUFFER_LOCK_SHARE);
+		npage = BufferGetPage(*nbuf);
+		HnswCheckPage(reader->index, npage, nblkno);
+	}
+	if (noffno < FirstOffsetNumber || noffno > PageGetMaxOffsetNumber(npage))
+		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+		                errmsg("index \"%s\" has a dangling neighbour list",
+		                       RelationGetRelationName(reader->index)),
+		                errhint("Please REINDEX it.")));
+	itemid = PageGetItemId(npage, noffno);
+	ntup = (HnswNeighborTuple)PageGetItem(npage, itemid);
+	if (!ItemIdIsNormal(itemid) || ntup->type != HNSW_NEIGHBOR_TUPLE ||
+	    ItemIdGetLength(itemid) <
+	        offsetof(HnswNeighborTupleData, slots) + sizeof(ItemPointerData) * ntup->count)
+		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+		                errmsg("index \"%s\" has a corrupted neighbour list",
+		                       RelationGetRelationName(reader->index)),
+		                errhint("Please REINDEX it.")));
+	return ntup;
+}
+
+static int
+HnswNeighborsCallback(void *ctx, VxNodeId node, int level, VxNodeId *out, int cap, int *count)
+{
+	HnswGraphReader *reader = (HnswGraphReader *)ctx;
+	MemoryContext oldcxt = CurrentMemoryContext;
+	volatile int result = 0;
+
+	PG_TRY();
+	{
+		HnswElementTuple etup;
+		HnswNeighborTuple ntup;
+		Buffer buf;
+		Buffer nbuf;
+		VxNodeId ids[2 * HNSW_MAX_M];
+		int n = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		HnswReadElement(reader, node, &etup, &buf);
+		ntup = HnswLocateNeighbors(reader, buf, etup, &nbuf);
+		if (!HnswLevelList(BufferGetPage(BufferIsValid(nbuf) ? nbuf : buf), ntup, reader->m, level,
+		                   ids, &n))
+			n = 0;
+		if (BufferIsValid(nbuf))
+			UnlockReleaseBuffer(nbuf);
+		UnlockReleaseBuffer(buf);
+
+		n = Min(n, cap);
+		memcpy(out, ids, sizeof(VxNodeId) * n);
+		*count = n;
+	}
+	PG_CATCH();
+	{
+		HnswCaptureError(reader, oldcxt);
+		result = 1;
+	}
+	PG_END_TRY();
+	return result;
+}
+
+static const float *
+HnswVectorCallback(void *ctx, VxNodeId node)
+{
+	HnswGraphReader *reader = (HnswGraphReader *)ctx;
+	MemoryContext oldcxt = CurrentMemoryContext;
+	volatile bool ok = true;
+
+	PG_TRY();
+	{
+		HnswElementTuple etup;
+		Buffer buf;
+
+		HnswReadElement(reader, node, &etup, &buf);
+		memcpy(reader->vecbuf, etup->vec, sizeof(float) * reader->dim);
+		UnlockReleaseBuffer(buf);
+	}
+	PG_CATCH();
+	{
+		HnswCaptureError(reader, oldcxt);
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok ? reader->vecbuf : NULL;
+}
+
+static int
+HnswInterruptCallback(void *ctx)
+{
+	HnswGraphReader *reader = (HnswGraphReader *)ctx;
+	MemoryContext oldcxt = CurrentMemoryContext;
+	volatile int result = 0;
+
+	PG_TRY();
+	{
+		CHECK_FOR_INTERRUPTS();
+	}
+	PG_CATCH();
+	{
+		HnswCaptureError(reader, oldcxt);
+		result = 1;
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/*
+ * Set up the callbacks for the core to read this index.
+ */
+void
+HnswInitReader(HnswGraphReader *reader, Relation index, int dim, int m)
+{
+	reader->index = index;
+	reader->dim = dim;
+	reader->m = m;
+	reader->vecbuf = palloc(sizeof(float) * dim);
+	reader->error = NULL;
+	reader->errcxt = CurrentMemoryContext;
+	reader->cb.ctx = reader;
+	reader->cb.neighbors = HnswNeighborsCallback;
+	reader->cb.vector = HnswVectorCallback;
+	reader->cb.check_interrupt = HnswInterruptCallback;
+}
+
+/*
+ * Turn a failed core status into an ERROR: rethrow the PostgreSQL error a
+ * callback saved, or report the core's own failure.
+ */
+void
+HnswRethrowIfFailed(HnswGraphReader *reader, VxStatus status, VxError *err)
+{
+	if (status == VX_OK)
+		return;
+	if (status == VX_ERR_CALLBACK && reader != NULL && reader->error != NULL)
+		ReThrowError(reader->error);
+	HnswReportCoreError(status, err);
+}
+
+void
+HnswReportCoreError(VxStatus status, VxError *err)
+{
+	if (status == VX_OK)
+		return;
+	if (status == VX_ERR_NO_MEMORY)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory"),
+		                errdetail("%s", err->message)));
+	if (status == VX_ERR_INVALID_PARAM)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s", err->message)));
+	ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+	                errmsg("hnsw graph operation failed: %s", err->message)));
+}
+
+/*
+ * A plan allocated by the core lives in a holder allocated in the current
+ * memory context; a reset callback frees the plan when that context goes
+ * away, so an error between its creation and HnswFreePlan does not leak it.
+ */
+static void
+HnswPlanCleanup(void *arg)
+{
+	VxInsertPlan **plan = (VxInsertPlan **)arg;
+
+	if (*plan != NULL)
+		vx_insert_plan_free(*plan);
+	*plan = NULL;
+}
+
+VxInsertPlan **
+HnswNewPlanHolder(void)
+{
+	VxInsertPlan **plan = palloc0(sizeof(VxInsertPlan *));
+	MemoryContextCallback *cb = palloc(sizeof(MemoryContextCallback));
+
+	cb->func = HnswPlanCleanup;
+	cb->arg = plan;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
+	return plan;
+}
+
+void
+HnswFreePlan(VxInsertPlan **plan)
+{
+	HnswPlanCleanup(plan);
+}

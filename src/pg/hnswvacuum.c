@@ -1,0 +1,355 @@
+/*
+ * hnswvacuum.c: removing dead rows from an hnsw index.
+ *
+ * ambulkdelete works in three passes over the index, each page changed under
+ * its own Generic WAL record:
+ *
+ *   1. mark DEAD every live element whose heap row the callback reports dead
+ *      (DEAD elements are still traversed, never returned);
+ *   2. if the entry point died, move it to the highest live element; then
+ *      repair every live element that links to a DEAD one: the core searches
+ *      for new neighbours from the entry point, skipping DEAD nodes, the
+ *      element's lists are replaced, and its new neighbours link back to it
+ *      (as after an insertion) so that it stays reachable;
+ *   3. mark the DEAD elements FREE and empty their neighbour lists; a later
+ *      insert reuses the slot, and the insert hint moves back to the first
+ *      page with a freed slot.
+ *
+ * It may be called several times in one VACUUM; each call handles the rows it
+ * is given.  DEAD elements left by an interrupted VACUUM are picked up by the
+ * next one.  Concurrent inserts may link to a DEAD element between passes 2
+ * and 3; such a link leads to a FREE (or reused) slot, which costs recall
+ * until the next VACUUM but is never wrong: scans only return LIVE elements.
+ */
+#include "postgres.h"
+
+#include "access/generic_xlog.h"
+#include "commands/vacuum.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "hnsw.h"
+
+typedef struct HnswVacuumState
+{
+	IndexVacuumInfo *vinfo;
+	Relation index;
+	HnswIndexInfo info;
+	VxNodeId *dead; /* sorted */
+	int ndead;
+	int deadcap;
+	VxNodeId bestLive; /* highest live element, for a new entry point */
+	int bestLiveLevel;
+	BlockNumber firstFree;
+} HnswVacuumState;
+
+static int
+HnswCompareNodeIds(const void *a, const void *b)
+{
+	VxNodeId x = *(const VxNodeId *)a;
+	VxNodeId y = *(const VxNodeId *)b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+static bool
+HnswIsDead(HnswVacuumState *vs, VxNodeId id)
+{
+	return bsearch(&id, vs->dead, vs->ndead, sizeof(VxNodeId), HnswCompareNodeIds) != NULL;
+}
+
+static void
+HnswRememberDead(HnswVacuumState *vs, VxNodeId id)
+{
+	if (vs->ndead == vs->deadcap)
+	{
+		vs->deadcap *= 2;
+		vs->dead = repalloc_huge(vs->dead, sizeof(VxNodeId) * vs->deadcap);
+	}
+	vs->dead[vs->ndead++] = id;
+}
+
+/*
+ * Pass 1: mark elements of dead rows DEAD.
+ */
+static void
+HnswMarkDead(HnswVacuumState *vs, IndexBulkDeleteResult *stats, IndexBulkDeleteCallback callback,
+             void *callback_state)
+{
+	BlockNumber nblocks = RelationGetNumberOfBlocks(vs->index);
+
+	for (BlockNumber blkno = HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
+	{
+		Buffer buf;
+		Page page;
+		GenericXLogState *state = NULL;
+		OffsetNumber maxoff;
+
+		vacuum_delay_point();
+		buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->vinfo->strategy);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		page = BufferGetPage(buf);
+		HnswCheckPage(vs->index, page, blkno);
+		maxoff = PageGetMaxOffsetNumber(page);
+
+		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
+		{
+			ItemId itemid = PageGetItemId(page, off);
+			HnswElementTuple etup;
+			VxNodeId id = HnswNodeId(blkno, off);
+
+			if (!ItemIdIsNormal(itemid))
+				continue;
+			etup = (HnswElementTuple)PageGetItem(page, itemid);
+			if (etup->type != HNSW_ELEMENT_TUPLE)
+				continue;
+			if (etup->state == HNSW_ELEMENT_DEAD)
+			{
+				HnswRememberDead(vs, id);
+				continue;
+			}
+			if (etup->state != HNSW_ELEMENT_LIVE)
+				continue;
+			if (callback(&etup->heaptid, callback_state))
+			{
+				if (state == NULL)
+				{
+					state = GenericXLogStart(vs->index);
+					page = GenericXLogRegisterBuffer(state, buf, 0);
+				}
+				etup = (HnswElementTuple)PageGetItem(page, PageGetItemId(page, off));
+				etup->state = HNSW_ELEMENT_DEAD;
+				HnswRememberDead(vs, id);
+				stats->tuples_removed++;
+			}
+			else
+			{
+				stats->num_index_tuples++;
+				if (etup->level > vs->bestLiveLevel)
+				{
+					vs->bestLive = id;
+					vs->bestLiveLevel = etup->level;
+				}
+			}
+		}
+		if (state != NULL)
+			GenericXLogFinish(state);
+		UnlockReleaseBuffer(buf);
+	}
+	/* block then offset order is node id order, but sort anyway for bsearch */
+	qsort(vs->dead, vs->ndead, sizeof(VxNodeId), HnswCompareNodeIds);
+}
+
+/*
+ * Pass 2: repair the lists of live elements that link to DEAD ones.
+ */
+static void
+HnswRepair(HnswVacuumState *vs)
+{
+	BlockNumber nblocks = RelationGetNumberOfBlocks(vs->index);
+	int m = vs->info.m;
+	int dim = vs->info.dim;
+	VxNodeId *ids = palloc(sizeof(VxNodeId) * MaxOffsetNumber);
+	float *vecs = palloc(sizeof(float) * dim * MaxOffsetNumber);
+	int *levels = palloc(sizeof(int) * MaxOffsetNumber);
+	MemoryContext repairCxt =
+	    AllocSetContextCreate(CurrentMemoryContext, "hnsw repair", ALLOCSET_DEFAULT_SIZES);
+	VxHnswParams params;
+	HnswGraphReader reader;
+
+	params.dim = dim;
+	params.m = m;
+	params.ef_construction = vs->info.efConstruction;
+	params.metric = vs->info.metric;
+	HnswInitReader(&reader, vs->index, dim, m);
+
+	for (BlockNumber blkno = HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
+	{
+		Buffer buf;
+		Page page;
+		OffsetNumber maxoff;
+		int nrepair = 0;
+
+		vacuum_delay_point();
+		buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->vinfo->strategy);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		HnswCheckPage(vs->index, page, blkno);
+		maxoff = PageGetMaxOffsetNumber(page);
+
+		/* collect the live elements of this page that need repair */
+		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
+		{
+			ItemId itemid = PageGetItemId(page, off);
+			HnswElementTuple etup;
+			bool needs = false;
+
+			if (!ItemIdIsNormal(itemid))
+				continue;
+			etup = (HnswElementTuple)PageGetItem(page, itemid);
+			if (etup->type != HNSW_ELEMENT_TUPLE || etup->state != HNSW_ELEMENT_LIVE)
+				continue;
+
+			if (ItemPointerGetBlockNumber(&etup->neighbortid) == blkno)
+			{
+				HnswNeighborTuple ntup = (HnswNeighborTuple)PageGetItem(
+				    page, PageGetItemId(page, ItemPointerGetOffsetNumber(&etup->neighbortid)));
+
+				for (int i = 0; i < ntup->count && !needs; i++)
+					needs = ItemPointerIsValid(&ntup->slots[i]) &&
+					        HnswIsDead(vs, HnswTidNodeId(&ntup->slots[i]));
+			}
+			else
+				needs = true; /* lists on another page: let the core check */
+
+			if (needs)
+			{
+				ids[nrepair] = HnswNodeId(blkno, off);
+				levels[nrepair] = etup->level;
+				memcpy(vecs + (size_t)nrepair * dim, etup->vec, sizeof(float) * dim);
+				nrepair++;
+			}
+		}
+		UnlockReleaseBuffer(buf);
+
+		for (int i = 0; i < nrepair; i++)
+		{
+			MemoryContext oldCxt = MemoryContextSwitchTo(repairCxt);
+			VxInsertPlan **plan = HnswNewPlanHolder();
+			VxError err;
+			VxStatus status;
+
+			status = vx_hnsw_plan_repair(&reader.cb, &params, ids[i], vecs + (size_t)i * dim,
+			                             levels[i], vs->info.entry, vs->info.entryLevel, vs->dead,
+			                             vs->ndead, plan, &err);
+			HnswRethrowIfFailed(&reader, status, &err);
+			HnswWriteOwnLists(vs->index, &vs->info, ids[i], *plan, levels[i]);
+			HnswApplyBackLinks(vs->index, &vs->info, *plan, ids[i]);
+			MemoryContextSwitchTo(oldCxt);
+			MemoryContextReset(repairCxt);
+		}
+	}
+	MemoryContextDelete(repairCxt);
+}
+
+/*
+ * Pass 3: free the DEAD elements.
+ */
+static void
+HnswFreeDead(HnswVacuumState *vs)
+{
+	BlockNumber nblocks = RelationGetNumberOfBlocks(vs->index);
+
+	for (BlockNumber blkno = HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
+	{
+		Buffer buf;
+		Page page;
+		GenericXLogState *state = NULL;
+		OffsetNumber maxoff;
+
+		vacuum_delay_point();
+		buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->vinfo->strategy);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		page = BufferGetPage(buf);
+		maxoff = PageGetMaxOffsetNumber(page);
+		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
+		{
+			ItemId itemid = PageGetItemId(page, off);
+			HnswElementTuple etup;
+
+			if (!ItemIdIsNormal(itemid))
+				continue;
+			etup = (HnswElementTuple)PageGetItem(page, itemid);
+			if (etup->type != HNSW_ELEMENT_TUPLE || etup->state != HNSW_ELEMENT_DEAD ||
+			    !HnswIsDead(vs, HnswNodeId(blkno, off)))
+				continue;
+			if (state == NULL)
+			{
+				state = GenericXLogStart(vs->index);
+				page = GenericXLogRegisterBuffer(state, buf, 0);
+			}
+			etup = (HnswElementTuple)PageGetItem(page, PageGetItemId(page, off));
+			etup->state = HNSW_ELEMENT_FREE;
+			ItemPointerSetInvalid(&etup->heaptid);
+			/* nothing should be reached through a free slot */
+			if (ItemPointerGetBlockNumber(&etup->neighbortid) == blkno)
+			{
+				HnswNeighborTuple ntup = (HnswNeighborTuple)PageGetItem(
+				    page, PageGetItemId(page, ItemPointerGetOffsetNumber(&etup->neighbortid)));
+
+				for (int i = 0; i < ntup->count; i++)
+					ItemPointerSetInvalid(&ntup->slots[i]);
+			}
+			if (blkno < vs->firstFree)
+				vs->firstFree = blkno;
+		}
+		if (state != NULL)
+			GenericXLogFinish(state);
+		UnlockReleaseBuffer(buf);
+	}
+}
+
+/*
+ * ambulkdelete
+ */
+IndexBulkDeleteResult *
+hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+               IndexBulkDeleteCallback callback, void *callback_state)
+{
+	HnswVacuumState vs;
+
+	if (stats == NULL)
+		stats = (IndexBulkDeleteResult *)palloc0(sizeof(IndexBulkDeleteResult));
+
+	memset(&vs, 0, sizeof(vs));
+	vs.vinfo = info;
+	vs.index = info->index;
+	HnswReadMeta(vs.index, &vs.info);
+	vs.deadcap = 1024;
+	vs.dead = palloc(sizeof(VxNodeId) * vs.deadcap);
+	vs.bestLive = VX_INVALID_NODE;
+	vs.bestLiveLevel = -1;
+	vs.firstFree = InvalidBlockNumber;
+
+	HnswMarkDead(&vs, stats, callback, callback_state);
+	if (vs.ndead > 0)
+	{
+		if (vs.info.entry == VX_INVALID_NODE || HnswIsDead(&vs, vs.info.entry))
+		{
+			/* the highest live element becomes the entry point, or the graph is empty */
+			HnswUpdateMeta(vs.index, vs.bestLive, vs.bestLiveLevel, false, InvalidBlockNumber,
+			               true);
+			vs.info.entry = vs.bestLive;
+			vs.info.entryLevel = vs.bestLiveLevel;
+		}
+		if (vs.info.entry != VX_INVALID_NODE)
+			HnswRepair(&vs);
+		HnswFreeDead(&vs);
+		if (BlockNumberIsValid(vs.firstFree))
+			HnswLowerInsertPage(vs.index, vs.firstFree);
+	}
+	stats->num_pages = RelationGetNumberOfBlocks(vs.index);
+	pfree(vs.dead);
+	return stats;
+}
+
+/*
+ * amvacuumcleanup
+ */
+IndexBulkDeleteResult *
+hnswvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
+{
+	if (info->analyze_only)
+		return stats;
+	if (stats == NULL)
+	{
+		/* no bulkdelete pass ran: estimate from the heap */
+		stats = (IndexBulkDeleteResult *)palloc0(sizeof(IndexBulkDeleteResult));
+		stats->num_index_tuples = info->num_heap_tuples;
+		stats->estimated_count = info->estimated_count;
+	}
+	stats->num_pages = RelationGetNumberOfBlocks(info->index);
+	return stats;
+}
