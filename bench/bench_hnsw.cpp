@@ -190,7 +190,7 @@ BM_SearchCallbacks(benchmark::State &state)
 	const Data &d = data();
 	const vx::hnsw::Builder &g = graph();
 	GraphCallbacks ctx{&g};
-	VxGraphCallbacks cb{&ctx, GraphCallbacks::neighbors, GraphCallbacks::vector, nullptr};
+	VxGraphCallbacks cb{&ctx, GraphCallbacks::neighbors, GraphCallbacks::vector, nullptr, nullptr};
 	VxHnswParams params{kDim, kParams.m, kParams.ef_construction, VX_METRIC_L2};
 	std::vector<VxCandidate> out(static_cast<size_t>(ef));
 	std::vector<std::vector<uint32_t>> found(kQueries);

@@ -71,6 +71,13 @@ extern "C"
 		const float *(*vector)(void *ctx, VxNodeId node);
 		/* Optional (may be NULL): return non-zero to stop (cancel requested). */
 		int (*check_interrupt)(void *ctx);
+		/*
+		 * Optional (may be NULL): out[i] = vx_hnsw_distance(metric, query,
+		 * vector of ids[i], dim) for i in 0..n, computed where the vectors are
+		 * stored.  Searches use it for all unvisited neighbours of a node at
+		 * once.  Return 0, or non-zero on failure.
+		 */
+		int (*distances)(void *ctx, const float *query, const VxNodeId *ids, int n, float *out);
 	} VxGraphCallbacks;
 
 	typedef struct VxCandidate

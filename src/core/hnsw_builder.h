@@ -41,6 +41,7 @@ class DenseView
 	using Id = uint32_t;
 	using Visited = DenseVisited;
 	static constexpr bool kStableVectors = true;
+	static constexpr bool kBatchDistances = false;
 
 	DenseView(const Builder &b, bool locking) : b_(b), locking_(locking) {}
 

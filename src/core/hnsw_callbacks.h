@@ -28,6 +28,8 @@ class CallbackView
 	using Visited = HashVisited;
 	/* a vector() pointer lives only until the next vector() call */
 	static constexpr bool kStableVectors = false;
+	/* searches hand all unvisited neighbours of a node to distances() at once */
+	static constexpr bool kBatchDistances = true;
 
 	CallbackView(const VxGraphCallbacks &cb, int m) : cb_(cb), m_(m) {}
 
@@ -58,6 +60,22 @@ class CallbackView
 	void
 	prefetch(Id)
 	{
+	}
+
+	/* Distances from query to nodes ids[0..n): in the caller's storage when it can */
+	void
+	distances(const Distance &dist, const float *query, const Id *ids, size_t n, float *out)
+	{
+		if (n == 0)
+			return;
+		if (cb_.distances != nullptr)
+		{
+			if (cb_.distances(cb_.ctx, query, ids, static_cast<int>(n), out) != 0)
+				throw GraphFailure(Errc::callback_failed, "HNSW distances callback failed");
+			return;
+		}
+		for (size_t i = 0; i < n; i++)
+			out[i] = dist(query, vector(ids[i]));
 	}
 
 	void

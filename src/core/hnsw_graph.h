@@ -264,12 +264,24 @@ template <typename View> struct Workspace
 	std::vector<PoolItem<Id>> pool;
 	std::vector<PoolItem<Id>> selected;
 	std::vector<float> vector_copies;
+	std::vector<Id> batch_ids;
+	std::vector<float> batch_dists;
 };
 
 /* The chosen neighbours of a node, per level. */
 template <typename Id> using LevelLists = std::array<std::vector<Id>, kMaxLevel + 1>;
 
 /* ---- algorithms --------------------------------------------------------- */
+
+/* Whether a view computes the distances of a node's neighbours in one call. */
+template <typename View>
+constexpr bool batch_distances_v = []
+{
+	if constexpr (requires { View::kBatchDistances; })
+		return View::kBatchDistances;
+	else
+		return false;
+}();
 
 /* Greedy descent on one level: move to a nearer neighbour while there is one. */
 template <typename View>
@@ -336,17 +348,8 @@ search_layer(View &view, const Distance &dist, const float *query, int ef, int l
 
 		view.neighbors(c.id, level, ws.neighbor_buf);
 		const std::vector<Id> &nb = ws.neighbor_buf;
-		for (size_t i = 0; i < nb.size(); i++)
+		auto consider = [&](Id id, float d)
 		{
-			if (i + 1 < nb.size())
-			{
-				ws.visited.prefetch(nb[i + 1]);
-				view.prefetch(nb[i + 1]);
-			}
-			Id id = nb[i];
-			if (!ws.visited.insert(id))
-				continue;
-			float d = dist(query, view.vector(id));
 			if (results.size() < static_cast<size_t>(ef) || d < results.top().dist)
 			{
 				candidates.push({d, id});
@@ -356,6 +359,33 @@ search_layer(View &view, const Distance &dist, const float *query, int ef, int l
 					if (results.size() > static_cast<size_t>(ef))
 						results.pop();
 				}
+			}
+		};
+		if constexpr (batch_distances_v<View>)
+		{
+			/* one call for all unvisited neighbours: the view reads them in place */
+			ws.batch_ids.clear();
+			for (Id id : nb)
+				if (ws.visited.insert(id))
+					ws.batch_ids.push_back(id);
+			ws.batch_dists.resize(ws.batch_ids.size());
+			view.distances(dist, query, ws.batch_ids.data(), ws.batch_ids.size(),
+			               ws.batch_dists.data());
+			for (size_t i = 0; i < ws.batch_ids.size(); i++)
+				consider(ws.batch_ids[i], ws.batch_dists[i]);
+		}
+		else
+		{
+			for (size_t i = 0; i < nb.size(); i++)
+			{
+				if (i + 1 < nb.size())
+				{
+					ws.visited.prefetch(nb[i + 1]);
+					view.prefetch(nb[i + 1]);
+				}
+				Id id = nb[i];
+				if (ws.visited.insert(id))
+					consider(id, dist(query, view.vector(id)));
 			}
 		}
 	}

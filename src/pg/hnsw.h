@@ -210,12 +210,17 @@ typedef struct HnswIndexInfo
  * index pages.  A failed callback leaves its error in `error` for
  * HnswRethrowIfFailed.
  */
+#define HNSW_PREFETCH_BATCH 64 /* neighbours prefetched ahead of a distance batch */
+
 typedef struct HnswGraphReader
 {
 	Relation index;
 	int dim;
 	int m;
-	float *vecbuf; /* the last vector read */
+	int metric;
+	BlockNumber nblocks;           /* relation size as last looked up */
+	struct HnswBufferHints *hints; /* recent buffers of this index's blocks */
+	float *vecbuf;                 /* the last vector read */
 	ErrorData *error;
 	MemoryContext errcxt; /* where the saved error lives */
 	VxGraphCallbacks cb;
@@ -239,7 +244,12 @@ extern void HnswUpdateMeta(Relation index, VxNodeId entry, int entryLevel, bool 
                            BlockNumber insertPage, bool wal);
 extern void HnswLowerInsertPage(Relation index, BlockNumber blkno);
 extern bool HnswPrepareVector(Relation index, int metric, Datum value, float *out, int dim);
-extern void HnswInitReader(HnswGraphReader *reader, Relation index, int dim, int m);
+extern HnswElementTuple HnswElementOnPage(Relation index, Page page, ItemPointer tid, int dim);
+extern HnswNeighborTuple HnswNeighborsOnPage(Relation index, Page page, ItemPointer ntid);
+extern HnswElementTuple HnswLockElement(Relation index, VxNodeId node, int dim, int mode,
+                                        Buffer *bufOut);
+extern void HnswInitReader(HnswGraphReader *reader, Relation index, const HnswIndexInfo *info);
+extern void HnswReleaseReader(HnswGraphReader *reader);
 extern void HnswRethrowIfFailed(HnswGraphReader *reader, VxStatus status, VxError *err);
 extern void HnswReportCoreError(VxStatus status, VxError *err);
 extern VxInsertPlan **HnswNewPlanHolder(void);

@@ -273,9 +273,10 @@ HnswFlushBuilder(HnswBuildState *bs)
 	{
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_HNSW_PHASE_LINK);
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, n);
-		HnswInitReader(&reader, bs->index, bs->info.dim, bs->info.m);
+		HnswInitReader(&reader, bs->index, &bs->info);
 		status = vx_hnsw_builder_build(b, bs->threads, &reader.cb, HnswProgress, &err);
 		HnswRethrowIfFailed(&reader, status, &err);
+		HnswReleaseReader(&reader);
 
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_HNSW_PHASE_WRITE);
 		layout = palloc_extended(sizeof(HnswLayout) * n, MCXT_ALLOC_HUGE);

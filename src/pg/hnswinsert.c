@@ -268,46 +268,23 @@ HnswPlaceElement(Relation index, HnswIndexInfo *info, const float *vec, int leve
  * Its location does not change while the element exists.
  */
 static HnswNeighborTuple
-HnswLockNeighbors(Relation index, VxNodeId node, Buffer *bufOut, GenericXLogState **stateOut,
-                  Page *pageOut)
+HnswLockNeighbors(Relation index, HnswIndexInfo *info, VxNodeId node, Buffer *bufOut,
+                  GenericXLogState **stateOut, Page *pageOut)
 {
-	ItemPointerData tid;
-	ItemPointerData ntid;
 	Buffer buf;
+	HnswElementTuple etup = HnswLockElement(index, node, info->dim, BUFFER_LOCK_SHARE, &buf);
+	ItemPointerData ntid = etup->neighbortid;
 	Page page;
-	HnswElementTuple etup;
-	OffsetNumber noff;
-	HnswNeighborTuple ntup;
 
-	HnswNodeTid(node, &tid);
-	buf = ReadBuffer(index, ItemPointerGetBlockNumber(&tid));
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(buf);
-	HnswCheckPage(index, page, BufferGetBlockNumber(buf));
-	if (ItemPointerGetOffsetNumber(&tid) > PageGetMaxOffsetNumber(page))
-		elog(ERROR, "hnsw element (%u,%u) is missing", ItemPointerGetBlockNumber(&tid),
-		     ItemPointerGetOffsetNumber(&tid));
-	etup =
-	    (HnswElementTuple)PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(&tid)));
-	ntid = etup->neighbortid;
 	UnlockReleaseBuffer(buf);
-
 	buf = ReadBuffer(index, ItemPointerGetBlockNumber(&ntid));
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	*stateOut = GenericXLogStart(index);
 	page = GenericXLogRegisterBuffer(*stateOut, buf, 0);
 	HnswCheckPage(index, page, BufferGetBlockNumber(buf));
-	noff = ItemPointerGetOffsetNumber(&ntid);
-	if (noff < FirstOffsetNumber || noff > PageGetMaxOffsetNumber(page))
-		elog(ERROR, "hnsw neighbour tuple (%u,%u) is missing", ItemPointerGetBlockNumber(&ntid),
-		     noff);
-	ntup = (HnswNeighborTuple)PageGetItem(page, PageGetItemId(page, noff));
-	if (ntup->type != HNSW_NEIGHBOR_TUPLE)
-		elog(ERROR, "hnsw item (%u,%u) is not a neighbour tuple", ItemPointerGetBlockNumber(&ntid),
-		     noff);
 	*bufOut = buf;
 	*pageOut = page;
-	return ntup;
+	return HnswNeighborsOnPage(index, page, &ntid);
 }
 
 /*
@@ -320,7 +297,7 @@ HnswWriteOwnLists(Relation index, HnswIndexInfo *info, VxNodeId node, const VxIn
 	Buffer buf;
 	GenericXLogState *state;
 	Page page;
-	HnswNeighborTuple ntup = HnswLockNeighbors(index, node, &buf, &state, &page);
+	HnswNeighborTuple ntup = HnswLockNeighbors(index, info, node, &buf, &state, &page);
 
 	for (int level = 0; level <= maxLevel && level < ntup->levels; level++)
 	{
@@ -345,7 +322,7 @@ HnswApplyBackLink(Relation index, HnswIndexInfo *info, VxNodeId node, int level,
 	Buffer buf;
 	GenericXLogState *state;
 	Page page;
-	HnswNeighborTuple ntup = HnswLockNeighbors(index, node, &buf, &state, &page);
+	HnswNeighborTuple ntup = HnswLockNeighbors(index, info, node, &buf, &state, &page);
 	VxNodeId current[2 * HNSW_MAX_M];
 	int n = 0;
 	bool changed = false;
@@ -464,11 +441,12 @@ HnswInsertVector(Relation index, const float *vec, ItemPointer heaptid, HnswInde
 	params.m = info->m;
 	params.ef_construction = info->efConstruction;
 	params.metric = info->metric;
-	HnswInitReader(&reader, index, info->dim, info->m);
+	HnswInitReader(&reader, index, info);
 	plan = HnswNewPlanHolder();
 	status = vx_hnsw_plan_insert(&reader.cb, &params, vec, level, self, info->entry,
 	                             info->entryLevel, plan, &err);
 	HnswRethrowIfFailed(&reader, status, &err);
+	HnswReleaseReader(&reader);
 
 	HnswWriteOwnLists(index, info, self, *plan, Min(level, info->entryLevel));
 

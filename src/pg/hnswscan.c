@@ -131,11 +131,11 @@ HnswSearch(IndexScanDesc scan)
 		params.m = so->info.m;
 		params.ef_construction = so->info.efConstruction;
 		params.metric = so->info.metric;
-		HnswInitReader(&reader, scan->indexRelation, so->info.dim, so->info.m);
+		HnswInitReader(&reader, scan->indexRelation, &so->info);
 		status = vx_hnsw_search(&reader.cb, &params, so->query, so->info.entry, so->info.entryLevel,
 		                        so->ef, so->results, &so->nresults, &err);
 		HnswRethrowIfFailed(&reader, status, &err);
-		pfree(reader.vecbuf);
+		HnswReleaseReader(&reader);
 	}
 	/* the search is final when it cannot usefully widen any more */
 	so->final = hnsw_iterative_scan == HNSW_ITERATIVE_SCAN_OFF || so->nresults < so->ef ||
@@ -152,26 +152,10 @@ HnswSearch(IndexScanDesc scan)
 static bool
 HnswElementHeapTid(Relation index, VxNodeId node, int dim, ItemPointer heaptid)
 {
-	ItemPointerData tid;
 	Buffer buf;
-	Page page;
-	HnswElementTuple etup;
-	bool live;
+	HnswElementTuple etup = HnswLockElement(index, node, dim, BUFFER_LOCK_SHARE, &buf);
+	bool live = etup->state == HNSW_ELEMENT_LIVE && ItemPointerIsValid(&etup->heaptid);
 
-	HnswNodeTid(node, &tid);
-	buf = ReadBuffer(index, ItemPointerGetBlockNumber(&tid));
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(buf);
-	HnswCheckPage(index, page, BufferGetBlockNumber(buf));
-	if (ItemPointerGetOffsetNumber(&tid) > PageGetMaxOffsetNumber(page))
-		ereport(ERROR,
-		        (errcode(ERRCODE_INDEX_CORRUPTED),
-		         errmsg("index \"%s\" returned a missing element", RelationGetRelationName(index)),
-		         errhint("Please REINDEX it.")));
-	etup =
-	    (HnswElementTuple)PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(&tid)));
-	live = etup->type == HNSW_ELEMENT_TUPLE && etup->state == HNSW_ELEMENT_LIVE &&
-	       ItemPointerIsValid(&etup->heaptid);
 	if (live)
 		*heaptid = etup->heaptid;
 	UnlockReleaseBuffer(buf);

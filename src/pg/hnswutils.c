@@ -16,8 +16,10 @@
 
 #include "access/generic_xlog.h"
 #include "miscadmin.h"
+#include "storage/buf_internals.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
@@ -290,49 +292,6 @@ HnswCaptureError(HnswGraphReader *reader, MemoryContext callercxt)
 }
 
 /*
- * Read the element tuple of a node into a copy; the buffer is released.
- */
-static void
-HnswReadElement(HnswGraphReader *reader, VxNodeId node, HnswElementTuple *etupOut, Buffer *bufOut)
-{
-	ItemPointerData tid;
-	Buffer buf;
-	Page page;
-	ItemId itemid;
-	HnswElementTuple etup;
-	BlockNumber blkno;
-	OffsetNumber offno;
-
-	HnswNodeTid(node, &tid);
-	blkno = ItemPointerGetBlockNumber(&tid);
-	offno = ItemPointerGetOffsetNumber(&tid);
-	if (blkno == HNSW_METAPAGE_BLKNO || blkno >= RelationGetNumberOfBlocks(reader->index))
-		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
-		                errmsg("index \"%s\" links to block %u beyond its end",
-		                       RelationGetRelationName(reader->index), blkno),
-		                errhint("Please REINDEX it.")));
-	buf = ReadBuffer(reader->index, blkno);
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(buf);
-	HnswCheckPage(reader->index, page, blkno);
-	if (offno < FirstOffsetNumber || offno > PageGetMaxOffsetNumber(page))
-		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
-		                errmsg("index \"%s\" links to a missing item (%u,%u)",
-		                       RelationGetRelationName(reader->index), blkno, offno),
-		                errhint("Please REINDEX it.")));
-	itemid = PageGetItemId(page, offno);
-	etup = (HnswElementTuple)PageGetItem(page, itemid);
-	if (!ItemIdIsNormal(itemid) || ItemIdGetLength(itemid) < HNSW_ELEMENT_TUPLE_SIZE(reader->dim) ||
-	    etup->type != HNSW_ELEMENT_TUPLE || etup->dim != reader->dim)
-		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
-		                errmsg("index \"%s\" links to a non-element item (%u,%u)",
-		                       RelationGetRelationName(reader->index), blkno, offno),
-		                errhint("Please REINDEX it.")));
-	*etupOut = etup;
-	*bufOut = buf;
-}
-
-/*
  * Copy the neighbour ids of one level of a neighbour tuple; false when the
  * level is not in the tuple.
  */
@@ -377,48 +336,211 @@ HnswSetLevelList(HnswNeighborTuple ntup, int m, int level, const VxNodeId *ids, 
 }
 
 /*
- * Locate the neighbour tuple of an element whose page is locked in buf; may
- * lock a second buffer (returned in *nbuf, else InvalidBuffer).
+ * Backend-local hints: for each index (by relfilenode), the buffer that last
+ * held each of its blocks.  ReadRecentBuffer checks a hint under a pin, so a
+ * stale one only costs the normal lookup; a good one skips the buffer mapping
+ * table, the largest cost of reading a page in a search.
  */
-static HnswNeighborTuple
-HnswLocateNeighbors(HnswGraphReader *reader, Buffer buf, HnswElementTuple etup, Buffer *nbuf)
+typedef struct HnswBufferHints
 {
-	BlockNumber nblkno = ItemPointerGetBlockNumber(&etup->neighbortid);
-	OffsetNumber noffno = ItemPointerGetOffsetNumber(&etup->neighbortid);
-	Page npage;
+	RelFileNode node; /* hash key */
+	BlockNumber nblocks;
+	Buffer *hint;
+} HnswBufferHints;
+
+static HTAB *hnsw_hints = NULL;
+
+static HnswBufferHints *
+HnswGetHints(Relation index, BlockNumber nblocks)
+{
+	HnswBufferHints *h;
+	bool found;
+
+	if (hnsw_hints == NULL)
+	{
+		HASHCTL ctl;
+
+		ctl.keysize = sizeof(RelFileNode);
+		ctl.entrysize = sizeof(HnswBufferHints);
+		ctl.hcxt = TopMemoryContext;
+		hnsw_hints =
+		    hash_create("hnsw buffer hints", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	h = hash_search(hnsw_hints, &index->rd_node, HASH_ENTER, &found);
+	if (!found)
+	{
+		h->nblocks = 0;
+		h->hint = NULL;
+	}
+	if (h->nblocks < nblocks)
+	{
+		Buffer *hint = MemoryContextAllocZero(TopMemoryContext, sizeof(Buffer) * nblocks);
+
+		if (h->hint != NULL)
+		{
+			memcpy(hint, h->hint, sizeof(Buffer) * h->nblocks);
+			pfree(h->hint);
+		}
+		h->hint = hint;
+		h->nblocks = nblocks;
+	}
+	return h;
+}
+
+/*
+ * Pin a block, trying the recent-buffer hint first.  The relation size is
+ * looked up only for blocks past the last known end.  A page that is not
+ * ours is caught here by its special space size (in the page header); items
+ * are validated at each use.  Pins are not kept between accesses: holding
+ * many would overflow the backend's small array of private reference counts
+ * into a hash table and slow every pin.
+ */
+static Buffer
+HnswReaderPin(HnswGraphReader *reader, BlockNumber blkno)
+{
+	Buffer buf = InvalidBuffer;
+	Page page;
+
+	if (blkno >= reader->nblocks)
+		reader->nblocks = RelationGetNumberOfBlocks(reader->index);
+	if (blkno == HNSW_METAPAGE_BLKNO || blkno >= reader->nblocks)
+		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+		                errmsg("index \"%s\" links to block %u beyond its end",
+		                       RelationGetRelationName(reader->index), blkno),
+		                errhint("Please REINDEX it.")));
+
+	if (blkno < reader->hints->nblocks && BufferIsValid(reader->hints->hint[blkno]) &&
+	    ReadRecentBuffer(reader->index->rd_node, MAIN_FORKNUM, blkno, reader->hints->hint[blkno]))
+		buf = reader->hints->hint[blkno];
+	if (!BufferIsValid(buf))
+	{
+		buf = ReadBuffer(reader->index, blkno);
+		if (blkno < reader->hints->nblocks)
+			reader->hints->hint[blkno] = buf;
+	}
+
+	page = BufferGetPage(buf);
+	if (!PageIsNew(page) && PageGetSpecialSize(page) != MAXALIGN(sizeof(HnswPageOpaqueData)))
+		HnswCheckPage(reader->index, page, blkno); /* reports the corruption */
+	return buf;
+}
+
+/*
+ * Where block blkno probably is in shared buffers (unpinned: only for
+ * prefetching), or NULL.
+ */
+static inline char *
+HnswReaderGuessPage(HnswGraphReader *reader, BlockNumber blkno)
+{
+	if (blkno < reader->hints->nblocks && BufferIsValid(reader->hints->hint[blkno]))
+		return (char *)BufferGetPage(reader->hints->hint[blkno]);
+	return NULL;
+}
+
+/* Pin and share-lock a block; UnlockReleaseBuffer when done. */
+static Buffer
+HnswReaderLock(HnswGraphReader *reader, BlockNumber blkno)
+{
+	Buffer buf = HnswReaderPin(reader, blkno);
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	return buf;
+}
+
+/*
+ * The element tuple at tid on a locked page; an ERROR if it is not a valid
+ * element of this index.
+ */
+HnswElementTuple
+HnswElementOnPage(Relation index, Page page, ItemPointer tid, int dim)
+{
+	OffsetNumber offno = ItemPointerGetOffsetNumber(tid);
+	ItemId itemid;
+	HnswElementTuple etup;
+
+	if (offno < FirstOffsetNumber || offno > PageGetMaxOffsetNumber(page))
+		ereport(ERROR,
+		        (errcode(ERRCODE_INDEX_CORRUPTED),
+		         errmsg("index \"%s\" links to a missing item (%u,%u)",
+		                RelationGetRelationName(index), ItemPointerGetBlockNumber(tid), offno),
+		         errhint("Please REINDEX it.")));
+	itemid = PageGetItemId(page, offno);
+	etup = (HnswElementTuple)PageGetItem(page, itemid);
+	if (!ItemIdIsNormal(itemid) || ItemIdGetLength(itemid) < HNSW_ELEMENT_TUPLE_SIZE(dim) ||
+	    etup->type != HNSW_ELEMENT_TUPLE || etup->dim != dim)
+		ereport(ERROR,
+		        (errcode(ERRCODE_INDEX_CORRUPTED),
+		         errmsg("index \"%s\" links to a non-element item (%u,%u)",
+		                RelationGetRelationName(index), ItemPointerGetBlockNumber(tid), offno),
+		         errhint("Please REINDEX it.")));
+	return etup;
+}
+
+/*
+ * The neighbour tuple at ntid on a locked page; an ERROR if it is not one.
+ */
+HnswNeighborTuple
+HnswNeighborsOnPage(Relation index, Page page, ItemPointer ntid)
+{
+	OffsetNumber noffno = ItemPointerGetOffsetNumber(ntid);
 	ItemId itemid;
 	HnswNeighborTuple ntup;
 
-	*nbuf = InvalidBuffer;
-	if (nblkno == BufferGetBlockNumber(buf))
-		npage = BufferGetPage(buf);
-	else
-	{
-		if (nblkno == HNSW_METAPAGE_BLKNO || nblkno >= RelationGetNumberOfBlocks(reader->index))
-			ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
-			                errmsg("index \"%s\" has a neighbour link beyond its end",
-			                       RelationGetRelationName(reader->index)),
-			                errhint("Please REINDEX it.")));
-		*nbuf = ReadBuffer(reader->index, nblkno);
-		LockBuffer(*nbuf, BUFFER_LOCK_SHARE);
-		npage = BufferGetPage(*nbuf);
-		HnswCheckPage(reader->index, npage, nblkno);
-	}
-	if (noffno < FirstOffsetNumber || noffno > PageGetMaxOffsetNumber(npage))
+	if (noffno < FirstOffsetNumber || noffno > PageGetMaxOffsetNumber(page))
 		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
 		                errmsg("index \"%s\" has a dangling neighbour list",
-		                       RelationGetRelationName(reader->index)),
+		                       RelationGetRelationName(index)),
 		                errhint("Please REINDEX it.")));
-	itemid = PageGetItemId(npage, noffno);
-	ntup = (HnswNeighborTuple)PageGetItem(npage, itemid);
+	itemid = PageGetItemId(page, noffno);
+	ntup = (HnswNeighborTuple)PageGetItem(page, itemid);
 	if (!ItemIdIsNormal(itemid) || ntup->type != HNSW_NEIGHBOR_TUPLE ||
 	    ItemIdGetLength(itemid) <
 	        offsetof(HnswNeighborTupleData, slots) + sizeof(ItemPointerData) * ntup->count)
 		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
 		                errmsg("index \"%s\" has a corrupted neighbour list",
-		                       RelationGetRelationName(reader->index)),
+		                       RelationGetRelationName(index)),
 		                errhint("Please REINDEX it.")));
 	return ntup;
+}
+
+/*
+ * Read and lock (mode) the page of a node's element tuple, outside a reader.
+ * UnlockReleaseBuffer(*bufOut) when done.
+ */
+HnswElementTuple
+HnswLockElement(Relation index, VxNodeId node, int dim, int mode, Buffer *bufOut)
+{
+	ItemPointerData tid;
+	Buffer buf;
+	Page page;
+
+	HnswNodeTid(node, &tid);
+	if (ItemPointerGetBlockNumber(&tid) == HNSW_METAPAGE_BLKNO ||
+	    ItemPointerGetBlockNumber(&tid) >= RelationGetNumberOfBlocks(index))
+		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+		                errmsg("index \"%s\" links to block %u beyond its end",
+		                       RelationGetRelationName(index), ItemPointerGetBlockNumber(&tid)),
+		                errhint("Please REINDEX it.")));
+	buf = ReadBuffer(index, ItemPointerGetBlockNumber(&tid));
+	LockBuffer(buf, mode);
+	page = BufferGetPage(buf);
+	HnswCheckPage(index, page, ItemPointerGetBlockNumber(&tid));
+	*bufOut = buf;
+	return HnswElementOnPage(index, page, &tid, dim);
+}
+
+/*
+ * The element tuple of a node through a reader, in a share-locked page
+ * (UnlockReleaseBuffer *bufOut).
+ */
+static HnswElementTuple
+HnswReaderElement(HnswGraphReader *reader, VxNodeId node, Buffer *bufOut)
+{
+	ItemPointerData tid;
+
+	HnswNodeTid(node, &tid);
+	*bufOut = HnswReaderLock(reader, ItemPointerGetBlockNumber(&tid));
+	return HnswElementOnPage(reader->index, BufferGetPage(*bufOut), &tid, reader->dim);
 }
 
 static int
@@ -430,22 +552,28 @@ HnswNeighborsCallback(void *ctx, VxNodeId node, int level, VxNodeId *out, int ca
 
 	PG_TRY();
 	{
-		HnswElementTuple etup;
-		HnswNeighborTuple ntup;
 		Buffer buf;
 		Buffer nbuf;
+		HnswElementTuple etup;
+		HnswNeighborTuple ntup;
+		ItemPointerData ntid;
 		VxNodeId ids[2 * HNSW_MAX_M];
 		int n = 0;
 
 		CHECK_FOR_INTERRUPTS();
-		HnswReadElement(reader, node, &etup, &buf);
-		ntup = HnswLocateNeighbors(reader, buf, etup, &nbuf);
-		if (!HnswLevelList(BufferGetPage(BufferIsValid(nbuf) ? nbuf : buf), ntup, reader->m, level,
-		                   ids, &n))
+		etup = HnswReaderElement(reader, node, &buf);
+		ntid = etup->neighbortid;
+		/* the list is usually on the element's own page, already locked */
+		nbuf = buf;
+		if (ItemPointerGetBlockNumber(&ntid) != BufferGetBlockNumber(buf))
+		{
+			UnlockReleaseBuffer(buf);
+			nbuf = HnswReaderLock(reader, ItemPointerGetBlockNumber(&ntid));
+		}
+		ntup = HnswNeighborsOnPage(reader->index, BufferGetPage(nbuf), &ntid);
+		if (!HnswLevelList(BufferGetPage(nbuf), ntup, reader->m, level, ids, &n))
 			n = 0;
-		if (BufferIsValid(nbuf))
-			UnlockReleaseBuffer(nbuf);
-		UnlockReleaseBuffer(buf);
+		UnlockReleaseBuffer(nbuf);
 
 		n = Min(n, cap);
 		memcpy(out, ids, sizeof(VxNodeId) * n);
@@ -469,10 +597,9 @@ HnswVectorCallback(void *ctx, VxNodeId node)
 
 	PG_TRY();
 	{
-		HnswElementTuple etup;
 		Buffer buf;
+		HnswElementTuple etup = HnswReaderElement(reader, node, &buf);
 
-		HnswReadElement(reader, node, &etup, &buf);
 		memcpy(reader->vecbuf, etup->vec, sizeof(float) * reader->dim);
 		UnlockReleaseBuffer(buf);
 	}
@@ -483,6 +610,64 @@ HnswVectorCallback(void *ctx, VxNodeId node)
 	}
 	PG_END_TRY();
 	return ok ? reader->vecbuf : NULL;
+}
+
+/*
+ * Distances from the query to a batch of nodes, computed on the pages.  The
+ * items are prefetched first, so that the cache misses of the batch overlap
+ * instead of following one another.
+ */
+static int
+HnswDistancesCallback(void *ctx, const float *query, const VxNodeId *ids, int n, float *out)
+{
+	HnswGraphReader *reader = (HnswGraphReader *)ctx;
+	MemoryContext oldcxt = CurrentMemoryContext;
+	volatile int result = 0;
+
+	PG_TRY();
+	{
+		/*
+		 * Prefetch through the hints, without pins: first the line pointers,
+		 * then the items they point at.  A stale hint only wastes a prefetch;
+		 * everything is read again, pinned and locked, below.
+		 */
+		for (int i = 0; i < n && i < HNSW_PREFETCH_BATCH; i++)
+		{
+			char *page = HnswReaderGuessPage(reader, (BlockNumber)(ids[i] >> 16));
+
+			if (page != NULL)
+			{
+				BlockNumber blkno = (BlockNumber)(ids[i] >> 16);
+
+				/* the descriptor ReadRecentBuffer locks, and the line pointer */
+				__builtin_prefetch(GetBufferDescriptor(reader->hints->hint[blkno] - 1));
+				__builtin_prefetch(PageGetItemId((Page)page, (OffsetNumber)(ids[i] & 0xFFFF)));
+			}
+		}
+		for (int i = 0; i < n && i < HNSW_PREFETCH_BATCH; i++)
+		{
+			char *page = HnswReaderGuessPage(reader, (BlockNumber)(ids[i] >> 16));
+			OffsetNumber off = (OffsetNumber)(ids[i] & 0xFFFF);
+
+			if (page != NULL && off >= FirstOffsetNumber && off <= MaxOffsetNumber)
+				__builtin_prefetch(page + ItemIdGetOffset(PageGetItemId((Page)page, off)) % BLCKSZ);
+		}
+		for (int i = 0; i < n; i++)
+		{
+			Buffer buf;
+			HnswElementTuple etup = HnswReaderElement(reader, ids[i], &buf);
+
+			out[i] = vx_hnsw_distance(reader->metric, query, etup->vec, reader->dim);
+			UnlockReleaseBuffer(buf);
+		}
+	}
+	PG_CATCH();
+	{
+		HnswCaptureError(reader, oldcxt);
+		result = 1;
+	}
+	PG_END_TRY();
+	return result;
 }
 
 static int
@@ -506,21 +691,36 @@ HnswInterruptCallback(void *ctx)
 }
 
 /*
- * Set up the callbacks for the core to read this index.
+ * Set up the callbacks for the core to read this index; HnswReleaseReader
+ * when done.
  */
 void
-HnswInitReader(HnswGraphReader *reader, Relation index, int dim, int m)
+HnswInitReader(HnswGraphReader *reader, Relation index, const HnswIndexInfo *info)
 {
 	reader->index = index;
-	reader->dim = dim;
-	reader->m = m;
-	reader->vecbuf = palloc(sizeof(float) * dim);
+	reader->dim = info->dim;
+	reader->m = info->m;
+	reader->metric = info->metric;
+	reader->nblocks = RelationGetNumberOfBlocks(index);
+	reader->hints = HnswGetHints(index, reader->nblocks);
+	reader->vecbuf = palloc(sizeof(float) * info->dim);
 	reader->error = NULL;
 	reader->errcxt = CurrentMemoryContext;
 	reader->cb.ctx = reader;
 	reader->cb.neighbors = HnswNeighborsCallback;
 	reader->cb.vector = HnswVectorCallback;
 	reader->cb.check_interrupt = HnswInterruptCallback;
+	reader->cb.distances = HnswDistancesCallback;
+}
+
+/*
+ * Done with a reader.
+ */
+void
+HnswReleaseReader(HnswGraphReader *reader)
+{
+	pfree(reader->vecbuf);
+	reader->vecbuf = NULL;
 }
 
 /*

@@ -163,7 +163,7 @@ HnswRepair(HnswVacuumState *vs)
 	params.m = m;
 	params.ef_construction = vs->info.efConstruction;
 	params.metric = vs->info.metric;
-	HnswInitReader(&reader, vs->index, dim, m);
+	HnswInitReader(&reader, vs->index, &vs->info);
 
 	for (BlockNumber blkno = HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
 	{
@@ -194,8 +194,7 @@ HnswRepair(HnswVacuumState *vs)
 
 			if (ItemPointerGetBlockNumber(&etup->neighbortid) == blkno)
 			{
-				HnswNeighborTuple ntup = (HnswNeighborTuple)PageGetItem(
-				    page, PageGetItemId(page, ItemPointerGetOffsetNumber(&etup->neighbortid)));
+				HnswNeighborTuple ntup = HnswNeighborsOnPage(vs->index, page, &etup->neighbortid);
 
 				for (int i = 0; i < ntup->count && !needs; i++)
 					needs = ItemPointerIsValid(&ntup->slots[i]) &&
@@ -231,6 +230,7 @@ HnswRepair(HnswVacuumState *vs)
 			MemoryContextReset(repairCxt);
 		}
 	}
+	HnswReleaseReader(&reader);
 	MemoryContextDelete(repairCxt);
 }
 
@@ -276,8 +276,7 @@ HnswFreeDead(HnswVacuumState *vs)
 			/* nothing should be reached through a free slot */
 			if (ItemPointerGetBlockNumber(&etup->neighbortid) == blkno)
 			{
-				HnswNeighborTuple ntup = (HnswNeighborTuple)PageGetItem(
-				    page, PageGetItemId(page, ItemPointerGetOffsetNumber(&etup->neighbortid)));
+				HnswNeighborTuple ntup = HnswNeighborsOnPage(vs->index, page, &etup->neighbortid);
 
 				for (int i = 0; i < ntup->count; i++)
 					ItemPointerSetInvalid(&ntup->slots[i]);

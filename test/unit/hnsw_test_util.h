@@ -141,6 +141,7 @@ struct MapGraph
 	};
 
 	int dim = 0;
+	int metric = VX_METRIC_L2;
 	int m = 16;
 	std::map<VxNodeId, Node> nodes;
 	VxNodeId entry = VX_INVALID_NODE;
@@ -198,10 +199,28 @@ struct MapGraph
 		return ++g->interrupt_calls == g->interrupt_at ? 1 : 0;
 	}
 
-	VxGraphCallbacks
-	callbacks()
+	// The batch distances callback, as the glue supplies it (counts as vector
+	// calls, so failure injection reaches it too).
+	static int
+	distances_cb(void *ctx, const float *query, const VxNodeId *ids, int n, float *out)
 	{
-		return VxGraphCallbacks{this, neighbors_cb, vector_cb, interrupt_cb};
+		auto *g = static_cast<MapGraph *>(ctx);
+		for (int i = 0; i < n; i++)
+		{
+			const float *v = vector_cb(ctx, ids[i]);
+			if (v == nullptr)
+				return 1;
+			out[i] = vx_hnsw_distance(g->metric, query, v, g->dim);
+		}
+		return 0;
+	}
+
+	// with_distances false: the core computes distances from vector() alone
+	VxGraphCallbacks
+	callbacks(bool with_distances = true)
+	{
+		return VxGraphCallbacks{this, neighbors_cb, vector_cb, interrupt_cb,
+		                        with_distances ? distances_cb : nullptr};
 	}
 
 	// Add a node without links.

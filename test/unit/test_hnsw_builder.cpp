@@ -173,7 +173,7 @@ struct BuilderGraph
 	VxGraphCallbacks
 	callbacks()
 	{
-		return VxGraphCallbacks{this, neighbors, vector, nullptr};
+		return VxGraphCallbacks{this, neighbors, vector, nullptr, nullptr};
 	}
 };
 
@@ -405,7 +405,7 @@ struct BuildHooks
 	VxGraphCallbacks
 	callbacks()
 	{
-		return VxGraphCallbacks{this, no_neighbors, no_vector, check_interrupt};
+		return VxGraphCallbacks{this, no_neighbors, no_vector, check_interrupt, nullptr};
 	}
 };
 

@@ -26,6 +26,7 @@ build_map_graph(MapGraph &g, const Dataset &base, const VxHnswParams &params, ui
 {
 	g.dim = params.dim;
 	g.m = params.m;
+	g.metric = params.metric;
 	std::mt19937_64 rng(seed);
 	for (size_t i = 0; i < base.n; i++)
 	{
@@ -49,6 +50,36 @@ map_recall(MapGraph &g, const VxHnswParams &params, const Dataset &base,
 		    found, hnsw_test::exact_knn(base, rows, queries.row(q), params.metric, k), k);
 	}
 	return total / static_cast<double>(queries.n);
+}
+
+TEST(HnswPlan, BatchDistancesGiveTheSameSearchAsVectors)
+{
+	Dataset base, queries;
+	hnsw_test::mixture_with_queries(2000, 30, 16, 99, false, base, queries);
+	VxHnswParams params = hnsw_test::params_of(16, VX_METRIC_L2, 8, 32);
+	MapGraph g;
+	build_map_graph(g, base, params, 7);
+	ASSERT_FALSE(HasFatalFailure());
+	for (size_t q = 0; q < queries.n; q++)
+	{
+		std::vector<VxCandidate> with(40), without(40);
+		int n_with = 0, n_without = 0;
+		VxError err{};
+		VxGraphCallbacks cb_with = g.callbacks(true), cb_without = g.callbacks(false);
+		ASSERT_EQ(vx_hnsw_search(&cb_with, &params, queries.row(q), g.entry, g.entry_level, 40,
+		                         with.data(), &n_with, &err),
+		          VX_OK);
+		ASSERT_EQ(vx_hnsw_search(&cb_without, &params, queries.row(q), g.entry, g.entry_level, 40,
+		                         without.data(), &n_without, &err),
+		          VX_OK);
+		ASSERT_EQ(n_with, n_without);
+		for (int i = 0; i < n_with; i++)
+		{
+			EXPECT_EQ(with[static_cast<size_t>(i)].id, without[static_cast<size_t>(i)].id);
+			EXPECT_EQ(with[static_cast<size_t>(i)].distance,
+			          without[static_cast<size_t>(i)].distance);
+		}
+	}
 }
 
 TEST(HnswPlan, InsertPlansBuildAGoodGraph)
@@ -491,7 +522,7 @@ TEST(HnswPlan, InterruptAndCorruptListsEndSearch)
 	EXPECT_EQ(vx_hnsw_search(&cb, &params, base.row(3), g.entry, VX_HNSW_MAX_LEVEL + 1, 10,
 	                         out.data(), &count, &err),
 	          VX_ERR_INVALID_PARAM);
-	VxGraphCallbacks none{&g, nullptr, nullptr, nullptr};
+	VxGraphCallbacks none{&g, nullptr, nullptr, nullptr, nullptr};
 	EXPECT_EQ(vx_hnsw_search(&none, &params, base.row(3), g.entry, g.entry_level, 10, out.data(),
 	                         &count, &err),
 	          VX_ERR_INVALID_PARAM);
