@@ -11,7 +11,8 @@ use Test::More;
 use Exporter 'import';
 
 our @EXPORT = qw(vx_node make_clustered_table make_queries recall_at_k check_index
-  query_ids exact_ids);
+  query_ids exact_ids clustered_vector_sql add_clustered_rows index_reachable_count
+  index_plan unreachable_ids max_unreachable self_lookup_failures);
 
 # A started node with the extension created in database postgres.
 sub vx_node
@@ -127,6 +128,101 @@ sub check_index
 		links => $f[4],
 		links_to_free => $f[5]
 	};
+}
+
+# SQL expression for one vector drawn like make_clustered_table's rows: the
+# centre numbered by the SQL expression $center (1-based, evaluated once per
+# vector: use a constant, a column or a pgbench variable, not random()) of
+# ${table}_centers plus noise.
+sub clustered_vector_sql
+{
+	my ($table, $center) = @_;
+	return qq{(SELECT array_agg(x + ((random() + random() + random() - 1.5) * 4)::real)
+	             FROM unnest((SELECT v FROM ${table}_centers WHERE c = $center)) x)::vector};
+}
+
+# Insert $n rows with ids $first .. $first + $n - 1 into $table, drawn like
+# make_clustered_table's rows (${table}_centers must exist).
+sub add_clustered_rows
+{
+	my ($node, $table, $first, $n) = @_;
+	my $last = $first + $n - 1;
+	my $centers = $node->safe_psql('postgres', "SELECT count(*) FROM ${table}_centers");
+	my $vec = clustered_vector_sql($table, "1 + i % $centers");
+	$node->safe_psql('postgres',
+		"INSERT INTO $table (id, v) SELECT i, $vec FROM generate_series($first, $last) i");
+}
+
+# How many rows an ordered scan of $table's hnsw index reaches from the query
+# vector $q (SQL expression), with an iterative scan allowed to go through the
+# whole graph: every row reachable through the index gives count(*).
+sub index_reachable_count
+{
+	my ($node, $table, $op, $q, $limit, $db) = @_;
+	$limit //= 1000000;
+	return $node->safe_psql(
+		$db // 'postgres', qq{
+		SET enable_seqscan = off; SET enable_bitmapscan = off;
+		SET hnsw.iterative_scan = relaxed_order; SET hnsw.max_scan_tuples = 1000000;
+		SET work_mem = '64MB';
+		SELECT count(*) FROM (SELECT id FROM $table ORDER BY v $op $q LIMIT $limit) s;
+	});
+}
+
+# The plan (EXPLAIN COSTS OFF) of $query under $settings.
+sub index_plan
+{
+	my ($node, $query, $settings, $db) = @_;
+	$settings //= '';
+	return $node->safe_psql($db // 'postgres',
+		"SET enable_seqscan = off; $settings EXPLAIN (COSTS OFF) $query");
+}
+
+# Ids of $table's rows that a full iterative scan of its hnsw index from the
+# query vector $q (SQL expression) does not reach, as a sorted list.
+sub unreachable_ids
+{
+	my ($node, $table, $op, $q, $db) = @_;
+	my $out = $node->safe_psql(
+		$db // 'postgres', qq{
+		SET enable_seqscan = off; SET enable_bitmapscan = off;
+		SET hnsw.iterative_scan = relaxed_order; SET hnsw.max_scan_tuples = 1000000;
+		SET work_mem = '64MB';
+		SELECT id FROM $table WHERE id NOT IN
+			(SELECT id FROM (SELECT id FROM $table ORDER BY v $op $q LIMIT 1000000) s)
+		ORDER BY id;
+	});
+	return [ grep { length } split /\n/, $out ];
+}
+
+# How many of $rows rows a correct hnsw graph may leave unreachable.  HNSW's
+# neighbour pruning can drop every link to a node: on the clustered data of
+# these tests, hnswlib (M 16, ef_construction 64, one thread) leaves 3 of
+# 10,000 32-d vectors unreachable under L2, and our index 2 to 4.  A graph
+# damaged by a crash, a bad WAL replay or a lost concurrent link loses many
+# more.  (Inner product is not a metric: there half the nodes of a correct
+# graph can be unreachable, so tests do not count them.)
+sub max_unreachable
+{
+	my ($rows) = @_;
+	return int(($rows + 999) / 1000);
+}
+
+# Ids among @$ids whose own vector, as the query of an index scan at
+# ef_search 100, does not return that id first.
+sub self_lookup_failures
+{
+	my ($node, $table, $op, $ids, $db) = @_;
+	return [] unless @$ids;
+	my $list = join(',', @$ids);
+	my $out = $node->safe_psql(
+		$db // 'postgres', qq{
+		SET enable_seqscan = off; SET enable_bitmapscan = off; SET hnsw.ef_search = 100;
+		SELECT s.id FROM $table s WHERE s.id = ANY ('{$list}')
+		   AND (SELECT t2.id FROM $table t2 ORDER BY t2.v $op s.v LIMIT 1) IS DISTINCT FROM s.id
+		 ORDER BY s.id;
+	});
+	return [ grep { length } split /\n/, $out ];
 }
 
 1;
