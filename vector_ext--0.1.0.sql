@@ -242,6 +242,7 @@ CREATE OPERATOR CLASS @extschema@.vector_l1_ops
 CREATE FUNCTION @extschema@.vector_ext_hnsw_check(index pg_catalog.regclass,
 		heapallindexed pg_catalog.bool DEFAULT false,
 		OUT elements pg_catalog.int8, OUT live pg_catalog.int8, OUT dead pg_catalog.int8,
-		OUT free pg_catalog.int8, OUT links pg_catalog.int8, OUT links_to_free pg_catalog.int8)
+		OUT free pg_catalog.int8, OUT links pg_catalog.int8, OUT links_to_free pg_catalog.int8,
+		OUT unreachable pg_catalog.int8)
 	RETURNS record AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL RESTRICTED;
 REVOKE ALL ON FUNCTION @extschema@.vector_ext_hnsw_check(pg_catalog.regclass, pg_catalog.bool) FROM PUBLIC;

@@ -14,7 +14,8 @@
  *
  * Corruption raises ERRCODE_INDEX_CORRUPTED naming the place.  Links to FREE
  * slots are not corruption (a concurrent insert may make one while VACUUM
- * frees the slot); they are counted.  The function is not granted to PUBLIC.
+ * frees the slot); they are counted, and so are live elements unreachable
+ * from the entry point.  The function is not granted to PUBLIC.
  */
 #include "postgres.h"
 
@@ -43,8 +44,19 @@ typedef struct HnswCheckCounts
 	int64 free;
 	int64 links;
 	int64 linksToFree;
+	int64 unreachable;
 	int maxLiveLevel;
 } HnswCheckCounts;
+
+/* A node of the graph as the checker saw it, for the reachability walk. */
+typedef struct HnswCheckNode
+{
+	VxNodeId id; /* hash key */
+	bool live;
+	bool reached;
+	int nlinks;
+	VxNodeId *links; /* all levels */
+} HnswCheckNode;
 
 #define CORRUPT(index, ...)                                                                        \
 	ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),                                              \
@@ -89,8 +101,9 @@ HnswCheckFetch(Relation index, ItemPointer tid, Size minsize, const char *what, 
  */
 static void
 HnswCheckElement(Relation index, HnswIndexInfo *info, BlockNumber blkno, OffsetNumber off,
-                 HnswElementTuple etup, HnswCheckCounts *counts)
+                 HnswElementTuple etup, HnswCheckCounts *counts, HTAB *graph)
 {
+	HnswCheckNode *gnode;
 	Size nsize;
 	HnswNeighborTuple ntup =
 	    HnswCheckFetch(index, &etup->neighbortid, offsetof(HnswNeighborTupleData, slots),
@@ -104,8 +117,14 @@ HnswCheckElement(Relation index, HnswIndexInfo *info, BlockNumber blkno, OffsetN
 	    nsize < offsetof(HnswNeighborTupleData, slots) + sizeof(ItemPointerData) * ntup->count)
 		CORRUPT(index, "neighbour tuple of element (%u,%u) has the wrong size for level %d", blkno,
 		        off, etup->level);
+	gnode = hash_search(graph, &self, HASH_ENTER, NULL);
+	gnode->live = etup->state == HNSW_ELEMENT_LIVE;
+	gnode->reached = false;
+	gnode->nlinks = 0;
+	gnode->links = NULL;
 	if (etup->state == HNSW_ELEMENT_FREE)
 		return;
+	gnode->links = palloc(sizeof(VxNodeId) * ntup->count);
 
 	for (int level = 0; level <= etup->level; level++)
 	{
@@ -138,6 +157,7 @@ HnswCheckElement(Relation index, HnswIndexInfo *info, BlockNumber blkno, OffsetN
 				CORRUPT(index, "element (%u,%u) links to a non-element item (%u,%u)", blkno, off,
 				        ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid));
 			counts->links++;
+			gnode->links[gnode->nlinks++] = HnswTidNodeId(tid);
 			if (target->state == HNSW_ELEMENT_FREE)
 				counts->linksToFree++;
 			else if (target->level < level)
@@ -148,6 +168,48 @@ HnswCheckElement(Relation index, HnswIndexInfo *info, BlockNumber blkno, OffsetN
 		}
 	}
 	pfree(ntup);
+}
+
+/*
+ * Live elements that no path of links (on any level) leads to from the entry
+ * point.  HNSW's pruning can leave a few such nodes in a sound graph; a
+ * damaged one has many.  Searches cannot find them, but iterative scans
+ * still return them (see hnswscan.c).
+ */
+static int64
+HnswCountUnreachable(HTAB *graph, VxNodeId entry, int64 live)
+{
+	VxNodeId *stack;
+	int64 top = 0;
+	int64 reached = 0;
+	HnswCheckNode *n;
+
+	if (entry == VX_INVALID_NODE)
+		return live;
+	stack = palloc_extended(sizeof(VxNodeId) * (hash_get_num_entries(graph) + 1), MCXT_ALLOC_HUGE);
+	n = hash_search(graph, &entry, HASH_FIND, NULL);
+	if (n == NULL)
+		return live;
+	n->reached = true;
+	stack[top++] = entry;
+	while (top > 0)
+	{
+		n = hash_search(graph, &stack[--top], HASH_FIND, NULL);
+		if (n->live)
+			reached++;
+		for (int i = 0; i < n->nlinks; i++)
+		{
+			HnswCheckNode *next = hash_search(graph, &n->links[i], HASH_FIND, NULL);
+
+			if (next != NULL && !next->reached)
+			{
+				next->reached = true;
+				stack[top++] = next->id;
+			}
+		}
+	}
+	pfree(stack);
+	return live - reached;
 }
 
 typedef struct HnswHeapCheckState
@@ -197,10 +259,11 @@ vector_ext_hnsw_check(PG_FUNCTION_ARGS)
 	HnswIndexInfo info;
 	HnswCheckCounts counts;
 	HTAB *tids = NULL;
+	HTAB *graph;
 	BlockNumber nblocks;
 	TupleDesc tupdesc;
-	Datum values[6];
-	bool nulls[6] = {false};
+	Datum values[7];
+	bool nulls[7] = {false};
 
 	if (!OidIsValid(heapoid))
 		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
@@ -230,6 +293,15 @@ vector_ext_hnsw_check(PG_FUNCTION_ARGS)
 
 	if (heapallindexed && standby)
 		snapshot = RegisterSnapshot(GetTransactionSnapshot());
+
+	{
+		HASHCTL ctl;
+
+		ctl.keysize = sizeof(VxNodeId);
+		ctl.entrysize = sizeof(HnswCheckNode);
+		ctl.hcxt = CurrentMemoryContext;
+		graph = hash_create("hnsw check graph", 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
 
 	nblocks = RelationGetNumberOfBlocks(index);
 	for (BlockNumber blkno = HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
@@ -300,7 +372,7 @@ vector_ext_hnsw_check(PG_FUNCTION_ARGS)
 				counts.dead++;
 			else
 				counts.free++;
-			HnswCheckElement(index, &info, blkno, offs[i], etup, &counts);
+			HnswCheckElement(index, &info, blkno, offs[i], etup, &counts, graph);
 			pfree(etup);
 		}
 		pfree(elems);
@@ -330,6 +402,8 @@ vector_ext_hnsw_check(PG_FUNCTION_ARGS)
 			CORRUPT(index, "the entry point has level %d below the top live level %d",
 			        info.entryLevel, counts.maxLiveLevel);
 	}
+
+	counts.unreachable = HnswCountUnreachable(graph, info.entry, counts.live);
 
 	if (heapallindexed)
 	{
@@ -367,5 +441,6 @@ vector_ext_hnsw_check(PG_FUNCTION_ARGS)
 	values[3] = Int64GetDatum(counts.free);
 	values[4] = Int64GetDatum(counts.links);
 	values[5] = Int64GetDatum(counts.linksToFree);
+	values[6] = Int64GetDatum(counts.unreachable);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }

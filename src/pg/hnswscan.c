@@ -14,6 +14,12 @@
  * batch until its search is final (the graph is exhausted or the limit
  * reached): the far end of a narrow beam is the least reliable part.
  *
+ * When a widened search comes back with fewer nodes than its beam, it has
+ * seen every node the graph can reach.  HNSW's pruning can leave a few live
+ * nodes that no link leads to, so an iterative scan then sweeps the index
+ * pages once for the live elements it has not returned, nearest first, and
+ * ends after them: every indexed row can be reached by an iterative scan.
+ *
  * Only MVCC snapshots are supported: the scan keeps no buffer pin between
  * calls, so a TID it returns may have been vacuumed and reused, which an MVCC
  * snapshot then sees as invisible.
@@ -40,8 +46,10 @@ typedef struct HnswScanOpaqueData
 	VxCandidate *results;
 	int nresults;
 	int pos;
-	int usable; /* results[0..usable) may be returned now */
-	bool final; /* the search cannot widen any more */
+	int usable;     /* results[0..usable) may be returned now */
+	bool final;     /* the search cannot widen any more */
+	bool exhausted; /* the last search saw every reachable node */
+	bool swept;     /* the pages were swept for unreachable nodes */
 	int ef;
 	int efLimit;
 	HTAB *returned; /* node ids returned so far (iterative scans) */
@@ -80,6 +88,8 @@ hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int no
 	so->results = NULL;
 	so->nresults = 0;
 	so->usable = 0;
+	so->exhausted = false;
+	so->swept = false;
 	so->pos = 0;
 	so->returned = NULL;
 	so->lastDistance = -FLT_MAX;
@@ -138,6 +148,7 @@ HnswSearch(IndexScanDesc scan)
 		HnswReleaseReader(&reader);
 	}
 	/* the search is final when it cannot usefully widen any more */
+	so->exhausted = so->nresults < so->ef;
 	so->final = hnsw_iterative_scan == HNSW_ITERATIVE_SCAN_OFF || so->nresults < so->ef ||
 	            so->ef >= so->efLimit;
 	so->usable = so->nresults;
@@ -160,6 +171,81 @@ HnswElementHeapTid(Relation index, VxNodeId node, int dim, ItemPointer heaptid)
 		*heaptid = etup->heaptid;
 	UnlockReleaseBuffer(buf);
 	return live;
+}
+
+static int
+HnswCompareCandidates(const void *a, const void *b)
+{
+	float da = ((const VxCandidate *)a)->distance;
+	float db = ((const VxCandidate *)b)->distance;
+
+	return da < db ? -1 : (da > db ? 1 : 0);
+}
+
+/*
+ * After the graph is exhausted: every live element not returned yet, by
+ * distance, as the scan's last batch.
+ */
+static void
+HnswSweep(IndexScanDesc scan)
+{
+	HnswScanOpaque so = (HnswScanOpaque)scan->opaque;
+	Relation index = scan->indexRelation;
+	MemoryContext oldCxt = MemoryContextSwitchTo(so->scanCxt);
+	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+	int cap = 1024;
+	int n = 0;
+	VxCandidate *found = palloc(sizeof(VxCandidate) * cap);
+
+	for (BlockNumber blkno = HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
+	{
+		Buffer buf = ReadBuffer(index, blkno);
+		Page page;
+		OffsetNumber maxoff;
+
+		CHECK_FOR_INTERRUPTS();
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		HnswCheckPage(index, page, blkno);
+		maxoff = PageIsNew(page) ? InvalidOffsetNumber : PageGetMaxOffsetNumber(page);
+		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
+		{
+			ItemId itemid = PageGetItemId(page, off);
+			HnswElementTuple etup = (HnswElementTuple)PageGetItem(page, itemid);
+			VxNodeId id = HnswNodeId(blkno, off);
+			ItemPointerData tid;
+			bool returned;
+
+			if (!ItemIdIsNormal(itemid) || etup->type != HNSW_ELEMENT_TUPLE ||
+			    etup->state != HNSW_ELEMENT_LIVE)
+				continue;
+			hash_search(so->returned, &id, HASH_FIND, &returned);
+			if (returned)
+				continue;
+			ItemPointerSet(&tid, blkno, off);
+			etup = HnswElementOnPage(index, page, &tid, so->info.dim);
+			if (n == cap)
+			{
+				cap *= 2;
+				found = repalloc_huge(found, sizeof(VxCandidate) * cap);
+			}
+			found[n].id = id;
+			found[n].distance =
+			    vx_hnsw_distance(so->info.metric, so->query, etup->vec, so->info.dim);
+			n++;
+		}
+		UnlockReleaseBuffer(buf);
+	}
+	qsort(found, n, sizeof(VxCandidate), HnswCompareCandidates);
+
+	if (so->results != NULL)
+		pfree(so->results);
+	so->results = found;
+	so->nresults = so->usable = n;
+	so->pos = 0;
+	so->final = true;
+	so->swept = true;
+	MemoryContextSwitchTo(oldCxt);
 }
 
 bool
@@ -218,7 +304,12 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 
 		/* out of candidates: widen the beam if allowed and useful */
 		if (so->final)
-			return false;
+		{
+			if (!iterative || !so->exhausted || so->swept)
+				return false;
+			HnswSweep(scan);
+			continue;
+		}
 		so->ef = (int)Min((int64)so->ef * 2, (int64)so->efLimit);
 		HnswSearch(scan);
 	}
