@@ -32,6 +32,7 @@ Example (scripts/bench.sh starts a suitable cluster and runs this):
 
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -119,12 +120,13 @@ def parse_args(argv=None):
     p.add_argument("--strict-plan", action="store_true",
                    help="abort when the planner does not choose the index for a setting "
                    "(default: measure that setting with enable_seqscan = off, flagged)")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="timed passes over the queries; each setting reports its fastest "
+                   "pass (lowest mean)")
     p.add_argument("--exact-queries", type=int, default=50,
                    help="queries timed for exact search (0 skips it)")
     p.add_argument("--exact-workers", type=int, default=0,
                    help="max_parallel_workers_per_gather for exact search")
-    p.add_argument("--floor-queries", type=int, default=0,
-                   help="floor executions (default: one per query, interleaved with the sweep)")
     p.add_argument("--skip-hnswlib", action="store_true")
     p.add_argument("--hnswlib-m", type=int, help="default: m from the index DDL, else 16")
     p.add_argument("--hnswlib-ef-construction", type=int,
@@ -154,6 +156,8 @@ def parse_args(argv=None):
         p.error(f"--values / --workers take comma-separated integers: {e}")
     if not args.values or not args.workers:
         p.error("--values and --workers need at least one value")
+    if args.rounds < 1:
+        p.error("--rounds must be at least 1")
     if args.rows < K + 1 or args.queries < 1:
         p.error(f"need at least {K + 1} rows and 1 query")
     try:
@@ -328,18 +332,35 @@ def server_info(conn):
     return info
 
 
-def installed_library(extension):
-    """mtime of the installed shared library, to tell which build was measured."""
+def library_path(conn, extension):
+    """The shared library file the server loads for the extension (its
+    PKGLIBDIR from the pg_config view, else the pg_config on PATH)."""
     try:
-        pkglib = subprocess.run(["pg_config", "--pkglibdir"], capture_output=True, text=True,
-                                check=True).stdout.strip()
-        path = os.path.join(pkglib, extension + ".so")
-        st = os.stat(path)
-        return {"path": path, "mtime": datetime.datetime.fromtimestamp(
-            st.st_mtime, datetime.timezone.utc).isoformat(timespec="seconds"),
-            "bytes": st.st_size}
-    except (OSError, subprocess.CalledProcessError):
+        pkglib = conn.execute(
+            "SELECT setting FROM pg_config WHERE name = 'PKGLIBDIR'").fetchone()[0]
+    except psycopg.Error:
+        try:
+            pkglib = subprocess.run(["pg_config", "--pkglibdir"], capture_output=True,
+                                    text=True, check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return None
+    return os.path.join(pkglib, extension + ".so")
+
+
+def library_state(path):
+    """Identity of the library file: a `make install` elsewhere rewrites it
+    in place (same inode), which changes the code under running backends."""
+    if path is None:
         return None
+    try:
+        st = os.stat(path)
+        with open(path, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+    except OSError:
+        return None
+    return {"path": path, "bytes": st.st_size, "inode": st.st_ino, "sha256": digest,
+            "mtime": datetime.datetime.fromtimestamp(
+                st.st_mtime, datetime.timezone.utc).isoformat(timespec="milliseconds")}
 
 
 def copy_stream(base, chunk_rows=5000):
@@ -564,8 +585,8 @@ def sweep(conn, args, index, queries, truth, hnsw=None):
 
     Each setting has its own prepared statement (a cached generic plan is not
     re-planned when a setting changes), and the settings take turns query by
-    query, so load from other processes on this shared machine spreads over
-    all of them.  hnswlib (when given) takes its turns in the same loop, one
+    query (each on a different query at any moment), so load from other
+    processes on this shared machine spreads over all of them.  hnswlib (when given) takes its turns in the same loop, one
     knn_query call per query, so both are timed under the same conditions.
 
     Before timing, each statement is executed `warmup` times (so the plan
@@ -578,7 +599,7 @@ def sweep(conn, args, index, queries, truth, hnsw=None):
     cur = conn.cursor(binary=True)
     t = sql.Identifier(args.table)
     rng = np.random.default_rng(args.seed + 1)
-    n_floor = args.floor_queries or len(queries)
+    n_floor = len(queries)
     # Int4: psycopg would otherwise type each int by its value (int2 / int4),
     # giving small and large ids different prepared statements.
     floor_ids = [Int4(x) for x in rng.integers(1, len(truth.base) + 1, n_floor)]
@@ -665,33 +686,50 @@ def sweep(conn, args, index, queries, truth, hnsw=None):
     tasks = [floor_task] + [sql_task(i) for i in range(nv)]
     if hnsw is not None:
         tasks += [hnsw_task(i) for i in range(nv)]
-    lat = [[] for _ in tasks]
-    rec = [[] for _ in tasks]
-    short = [0 for _ in tasks]
+    stride = max(1, len(queries) // len(tasks))
+    order_rng = np.random.default_rng(args.seed + 3)
     load0 = os.getloadavg()[0]
-    # Query j runs every task, starting at a rotating position, so no
-    # setting always follows the same other one (caches, scheduler ticks).
-    for j in range(max(len(queries), n_floor)):
-        for r in range(len(tasks)):
-            t_i = (j + r) % len(tasks)
-            if (t_i == 0 and j >= n_floor) or (t_i > 0 and j >= len(queries)):
-                continue
-            ms, got = tasks[t_i](j)
-            lat[t_i].append(ms)
-            if t_i > 0:
-                rec[t_i].append(truth.recall(j, got))
-                short[t_i] += len(got) < K
+    rounds = []  # per round: latencies, recalls and short counts of every task
+    for _ in range(args.rounds):
+        lat = [[] for _ in tasks]
+        rec = [[] for _ in tasks]
+        short = [0 for _ in tasks]
+        # Every step runs each task once, in a random order, and on a
+        # different query for each task (task t at step s runs query
+        # s + t * stride): no task always follows the same other one, and none
+        # finds the caches warmed by another task searching the same query.
+        for step in range(len(queries)):
+            for t_i in order_rng.permutation(len(tasks)):
+                j = int(step + t_i * stride) % len(queries)
+                ms, got = tasks[t_i](j)
+                lat[t_i].append(ms)
+                if t_i > 0:
+                    rec[t_i].append(truth.recall(j, got))
+                    short[t_i] += len(got) < K
+        rounds.append((lat, rec, short))
     conn.execute(sql.SQL("RESET {}").format(sql.Identifier(args.knob)))
     conn.execute("RESET enable_seqscan")
     load1 = os.getloadavg()[0]
 
+    def best(t_i):
+        """The round with the lowest mean time for task t_i (noise from other
+        processes only ever adds time), and the means of all rounds."""
+        means = [float(np.mean(r[0][t_i])) for r in rounds]
+        lat, rec, short = rounds[int(np.argmin(means))]
+        s = summarize(lat[t_i], rec[t_i] if t_i > 0 else None)
+        s["round_means_ms"] = means
+        if t_i > 0:
+            s["short_results"] = short[t_i]
+            recalls = [float(np.mean(r[1][t_i])) for r in rounds]
+            s["recall_varies"] = max(recalls) - min(recalls) > 1e-12
+        return s
+
     points = []
     for i, v in enumerate(args.values):
-        s = summarize(lat[1 + i], rec[1 + i])
+        s = best(1 + i)
         s.update({"knob": args.knob, "value": v, "settings": settings[i],
                   "forced": planner[i] is not None, "planner_choice": planner[i],
-                  "short_results": short[1 + i], "plan": plan_text(plans[i]),
-                  "plan_cost": plans[i]["total_cost"],
+                  "plan": plan_text(plans[i]), "plan_cost": plans[i]["total_cost"],
                   "generic_plans": plans[i]["generic_plans"],
                   "custom_plans": plans[i]["custom_plans"]})
         points.append(s)
@@ -699,10 +737,10 @@ def sweep(conn, args, index, queries, truth, hnsw=None):
     if hnsw is not None:
         hnsw_points = []
         for i, v in enumerate(args.values):
-            s = summarize(lat[1 + nv + i], rec[1 + nv + i])
-            s.update({"value": v, "ef": max(v, K), "short_results": short[1 + nv + i]})
+            s = best(1 + nv + i)
+            s.update({"value": v, "ef": max(v, K)})
             hnsw_points.append(s)
-    floor = summarize(lat[0], None)
+    floor = best(0)
     floor["plan"] = plan_text(floor_plan)
     return points, hnsw_points, floor, (load0, load1)
 
@@ -771,21 +809,32 @@ def hnswlib_version():
         return None
 
 
-def hnswlib_batch(args, index, queries, points, rounds=3):
-    """The library's own time per query: whole-batch knn_query calls on one
-    thread (no per-call Python overhead), median of `rounds` rounds taken in
-    turn over the knob values.  Adds batch_qps to each point."""
+def hnswlib_batch(args, index, queries, truth, points):
+    """hnswlib's own time per query: one knn_query call over all queries on
+    one thread (no per-call Python overhead), fastest of --rounds passes
+    taken in turn over the knob values.  This is what "hnswlib QPS" means in
+    the report; the one-call-per-query timings from the interleaved loop are
+    kept as call_*."""
     times = [[] for _ in args.values]
-    for _ in range(rounds):
+    labels = [None for _ in args.values]
+    for _ in range(args.rounds):
         for i, v in enumerate(args.values):
             index.set_ef(max(v, K))
             start = time.perf_counter()
-            index.knn_query(queries, k=K, num_threads=1)
+            labels[i], _ = index.knn_query(queries, k=K, num_threads=1)
             times[i].append(time.perf_counter() - start)
     for i, p in enumerate(points):
-        per_query = float(np.median(times[i])) / len(queries)
-        p["batch_qps"] = 1.0 / per_query
-        p["batch_per_query_ms"] = per_query * 1000
+        for key in ("mean_ms", "p50_ms", "p99_ms", "qps", "queries", "round_means_ms"):
+            p["call_" + key] = p.pop(key)
+        per_query = min(times[i]) / len(queries)
+        p["qps"] = 1.0 / per_query
+        p["mean_ms"] = per_query * 1000
+        p["batch_round_s"] = times[i]
+        batch_recall = float(np.mean([truth.recall(j, labels[i][j].tolist())
+                                      for j in range(len(queries))]))
+        if abs(batch_recall - p["recall"]) > 1e-12:
+            raise RuntimeError(f"hnswlib ef={p['ef']}: recall {batch_recall} in batch calls, "
+                               f"{p['recall']} in single calls")
 
 
 # --------------------------------------------------------------------------
@@ -823,13 +872,12 @@ def comparisons(ours, hnsw, floor_ms):
         row = {"recall": r, "ours_qps": q, "ours_at_first_point": q_first}
         if hnsw is not None:
             h, h_first = qps_at_recall(hnsw, r)
-            hb, _ = qps_at_recall(hnsw, r, "batch_qps")
-            # floor and hnswlib both timed in the same interleaved loop as ours
+            hc, _ = qps_at_recall(hnsw, r, "call_qps")
             ceiling = 1.0 / (floor_ms / 1000.0 + 1.0 / h) if h else None
             row.update({
                 "hnswlib_qps": h, "hnswlib_at_first_point": h_first,
                 "ours_over_hnswlib": q / h if q and h else None,
-                "hnswlib_batch_qps": hb,
+                "hnswlib_call_qps": hc,
                 "ceiling_qps": ceiling,
                 "ours_over_ceiling": q / ceiling if q and ceiling else None,
             })
@@ -859,6 +907,10 @@ def report(run, loaded, builds, floor, exact, points, hnsw_build, hnsw_points, c
           f"{a['server']['shared_buffers']}, fsync {a['server']['fsync']}, "
           f"jit {a['server']['jit']}; {a['cpus']} CPUs, load average at start "
           f"{a['loadavg_start'][0]:.2f} (shared machine)")
+    lib = a.get("library")
+    if lib:
+        print(f"   library {lib['path']} ({lib['bytes']} bytes, sha256 {lib['sha256'][:16]}, "
+              f"mtime {lib['mtime']})")
     t = a["truth"]
     print(f"   ground truth (numpy): {t['seconds']:.1f} s; near ties at rank 10/11: "
           f"{t['near_ties']} (min relative gap {t['min_gap']:.2e}); spot check vs float64 "
@@ -898,7 +950,7 @@ def report(run, loaded, builds, floor, exact, points, hnsw_build, hnsw_points, c
           f"{a['loadavg_sweep'][1]:.2f}):")
     head = (f"   {a['knob']:>16} | {'recall@10':>9} {'QPS':>8} {'p50 ms':>8} {'p99 ms':>8}")
     if hnsw_points:
-        head += (f" | {'hnswlib recall':>14} {'QPS':>8} {'p50 ms':>8} {'batch QPS':>9} | "
+        head += (f" | {'hnswlib recall':>14} {'QPS':>8} {'1-call QPS':>10} {'p50 ms':>8} | "
                  f"{'QPS ours/hnswlib':>16}")
     print(head)
     print("   " + "-" * (len(head) - 3))
@@ -907,8 +959,8 @@ def report(run, loaded, builds, floor, exact, points, hnsw_build, hnsw_points, c
                 f"{p['p99_ms']:>8.3f}")
         if hnsw_points:
             h = hnsw_points[i]
-            line += (f" | {h['recall']:>14.4f} {h['qps']:>8.0f} {h['p50_ms']:>8.3f} "
-                     f"{h['batch_qps']:>9.0f} | {p['qps'] / h['qps']:>16.3f}")
+            line += (f" | {h['recall']:>14.4f} {h['qps']:>8.0f} {h['call_qps']:>10.0f} "
+                     f"{h['call_p50_ms']:>8.3f} | {p['qps'] / h['qps']:>16.3f}")
         if p["forced"]:
             line += "  (forced: planner chose " + p["planner_choice"]["plan"] + ")"
         if p["short_results"]:
@@ -918,8 +970,8 @@ def report(run, loaded, builds, floor, exact, points, hnsw_build, hnsw_points, c
           "the target, a lower bound):")
     head = f"   {'recall':>6} | {'ours QPS':>9}"
     if hnsw_points:
-        head += (f" | {'hnswlib QPS':>11} {'ours/hnswlib':>12} | {'hnswlib batch QPS':>17} "
-                 f"{'ceiling QPS':>11} {'ours/ceiling':>12}")
+        head += (f" | {'hnswlib QPS':>11} {'ours/hnswlib':>12} | {'ceiling QPS':>11} "
+                 f"{'ours/ceiling':>12}")
     print(head)
     print("   " + "-" * (len(head) - 3))
     for c in comp:
@@ -928,16 +980,16 @@ def report(run, loaded, builds, floor, exact, points, hnsw_build, hnsw_points, c
         if hnsw_points:
             h = fmt(c["hnswlib_qps"], ".0f") + ("*" if c["hnswlib_at_first_point"] else "")
             line += (f" | {h:>11} {fmt(c['ours_over_hnswlib'], '.3f'):>12} | "
-                     f"{fmt(c['hnswlib_batch_qps'], '.0f'):>17} "
                      f"{fmt(c['ceiling_qps'], '.0f'):>11} {fmt(c['ours_over_ceiling'], '.3f'):>12}")
         print(line)
     if hnsw_points:
-        print("   QPS = 1 / mean time per query, one query at a time; ours and hnswlib (one "
-              "knn_query call per query, 1 thread)\n   take turns query by query in the same "
-              "loop; hnswlib batch QPS = one knn_query call over all queries, 1 thread (no\n"
-              "   per-call Python overhead), median of 3.")
-        print(f"   ceiling = 1 / (floor mean {floor['mean_ms']:.3f} ms + hnswlib mean time per "
-              f"query at that recall, from the same loop)")
+        print(f"   ours: QPS = 1 / mean time per query, one query at a time on one connection, "
+              f"fastest of {a['rounds']} passes (the floor\n   and every setting take turns query "
+              "by query). hnswlib QPS: one knn_query call over all queries on 1 thread, fastest "
+              f"of\n   {a['rounds']}; 1-call QPS / p50: one knn_query call per query in the same "
+              "loop as ours (adds Python call overhead).")
+        print(f"   ceiling = 1 / (floor mean {floor['mean_ms']:.3f} ms + hnswlib time per query "
+              "at that recall)")
 
 
 def main(argv=None):
@@ -968,68 +1020,83 @@ def main(argv=None):
     if truth.min_nn_distance <= 0:
         raise RuntimeError("a query coincides with a base vector")
 
-    with connect(args, args.dbname, autocommit=True) as conn:
-        register_vector(conn)
-        server = server_info(conn)
-        run = {
-            "benchmark": "ann_bench", "started": started.isoformat(timespec="seconds"),
-            "host": platform.node(), "cpus": os.cpu_count(), "loadavg_start": load_start,
-            "rows": args.rows, "dim": args.dim, "queries": args.queries, "k": K,
-            "metric": args.metric, "op": args.op, "seed": args.seed, "dataset": args.dataset,
-            "knob": args.knob, "values": args.values, "workers": args.workers,
-            "index_ddl": args.index_ddl, "table": args.table,
-            "maintenance_work_mem": args.maintenance_work_mem,
-            "build_settings": args.build_settings, "warmup": args.warmup,
-            "extension": extension, "library": installed_library(extension.get("extname", "")),
-            "server": server, "data_gen_s": gen_s,
-            "truth": {"seconds": truth_s, "near_ties": len(truth.near_ties),
-                      "min_gap": truth.min_gap, "spot_checked": len(sample),
-                      "spot_mismatches": spot_bad, "min_nn_distance": truth.min_nn_distance,
-                      "tie_rtol": TIE_RTOL},
-        }
-        print(f"[{time.strftime('%H:%M:%S')}] dataset {args.dataset}: {args.rows} x {args.dim}, "
-              f"{args.queries} queries; generated in {gen_s:.1f} s, ground truth {truth_s:.1f} s; "
-              "loading", flush=True)
-        loaded = load(conn, args, base)
-        emit("load", **loaded)
-        builds = []
-        for w in args.workers:
-            print(f"[{time.strftime('%H:%M:%S')}] building the index with "
-                  f"max_parallel_maintenance_workers={w}", flush=True)
-            b = build(conn, args, w, len(base))
-            builds.append(b)
-            emit("build", **b)
-        index = builds[-1]["index"]
+    lib_path, lib_start = None, None
+    try:
+        with connect(args, args.dbname, autocommit=True) as conn:
+            register_vector(conn)
+            server = server_info(conn)
+            lib_path = library_path(conn, extension.get("extname", args.extension))
+            lib_start = library_state(lib_path)
+            run = {
+                "benchmark": "ann_bench", "started": started.isoformat(timespec="seconds"),
+                "host": platform.node(), "cpus": os.cpu_count(), "loadavg_start": load_start,
+                "rows": args.rows, "dim": args.dim, "queries": args.queries, "k": K,
+                "metric": args.metric, "op": args.op, "seed": args.seed, "dataset": args.dataset,
+                "knob": args.knob, "values": args.values, "workers": args.workers,
+                "index_ddl": args.index_ddl, "table": args.table,
+                "maintenance_work_mem": args.maintenance_work_mem,
+                "build_settings": args.build_settings, "warmup": args.warmup,
+                "rounds": args.rounds,
+                "extension": extension, "library": lib_start,
+                "server": server, "data_gen_s": gen_s,
+                "truth": {"seconds": truth_s, "near_ties": len(truth.near_ties),
+                          "min_gap": truth.min_gap, "spot_checked": len(sample),
+                          "spot_mismatches": spot_bad, "min_nn_distance": truth.min_nn_distance,
+                          "tie_rtol": TIE_RTOL},
+            }
+            print(f"[{time.strftime('%H:%M:%S')}] dataset {args.dataset}: {args.rows} x "
+                  f"{args.dim}, {args.queries} queries; generated in {gen_s:.1f} s, ground "
+                  f"truth {truth_s:.1f} s; loading", flush=True)
+            loaded = load(conn, args, base)
+            emit("load", **loaded)
+            builds = []
+            for w in args.workers:
+                print(f"[{time.strftime('%H:%M:%S')}] building the index with "
+                      f"max_parallel_maintenance_workers={w}", flush=True)
+                b = build(conn, args, w, len(base))
+                builds.append(b)
+                emit("build", **b)
+            index = builds[-1]["index"]
 
-        hnsw, hnsw_build = None, None
-        if not args.skip_hnswlib:
-            print(f"[{time.strftime('%H:%M:%S')}] building hnswlib (1 thread)", flush=True)
-            hnsw, hnsw_build = build_hnswlib(args, base)
-            emit("hnswlib_build", **hnsw_build)
+            hnsw, hnsw_build = None, None
+            if not args.skip_hnswlib:
+                print(f"[{time.strftime('%H:%M:%S')}] building hnswlib (1 thread)", flush=True)
+                hnsw, hnsw_build = build_hnswlib(args, base)
+                emit("hnswlib_build", **hnsw_build)
 
-        print(f"[{time.strftime('%H:%M:%S')}] sweeping {args.knob} over {args.values}",
-              flush=True)
-        points, hnsw_points, floor, sweep_load = sweep(conn, args, index, queries, truth, hnsw)
-        run["loadavg_sweep"] = sweep_load
-        if hnsw is not None:
-            hnswlib_batch(args, hnsw, queries, hnsw_points)
-            del hnsw
-        emit("floor", **floor)
-        for p in points:
-            emit("ann", **p)
-        for h in hnsw_points or []:
-            emit("hnswlib", **h)
-        exact = None
-        if args.exact_queries > 0:
-            print(f"[{time.strftime('%H:%M:%S')}] exact search on {args.exact_queries} queries",
+            print(f"[{time.strftime('%H:%M:%S')}] sweeping {args.knob} over {args.values}",
                   flush=True)
-            exact = exact_search(conn, args, queries, truth)
-            emit("exact", **exact)
+            points, hnsw_points, floor, sweep_load = sweep(conn, args, index, queries, truth,
+                                                           hnsw)
+            run["loadavg_sweep"] = sweep_load
+            if hnsw is not None:
+                hnswlib_batch(args, hnsw, queries, truth, hnsw_points)
+                del hnsw
+            emit("floor", **floor)
+            for p in points:
+                emit("ann", **p)
+            for h in hnsw_points or []:
+                emit("hnswlib", **h)
+            exact = None
+            if args.exact_queries > 0:
+                print(f"[{time.strftime('%H:%M:%S')}] exact search on {args.exact_queries} queries",
+                      flush=True)
+                exact = exact_search(conn, args, queries, truth)
+                emit("exact", **exact)
+    except psycopg.OperationalError:
+        now = library_state(lib_path)
+        if now and lib_start and now["sha256"] != lib_start["sha256"]:
+            print(f"NOTE: {lib_path} was rewritten during the run (mtime {now['mtime']}); a "
+                  "backend that had the old file mapped can crash: rerun (scripts/bench.sh "
+                  "runs the cluster from a snapshot of the installation to avoid this)",
+                  file=sys.stderr)
+        raise
 
     comp = comparisons(points, hnsw_points, floor["mean_ms"])
     for c in comp:
         emit("at_recall", **c)
     run["loadavg_end"] = os.getloadavg()
+    run["library_end"] = library_state(lib_path)
     run["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     records.insert(0, {"run_id": run_id, "kind": "run", **run})
 
@@ -1050,6 +1117,14 @@ def main(argv=None):
         if o["recall"] < h["recall"] - 0.05:
             problems.append(f"{args.knob}={o['value']}: recall {o['recall']:.4f} is far below "
                             f"hnswlib's {h['recall']:.4f} at the same ef")
+    for p in points:
+        if p["recall_varies"]:
+            print(f"NOTE: {args.knob}={p['value']}: recall differed between the timed passes "
+                  "(the index returned different rows for the same query)")
+    lib0, lib1 = run["library"], run["library_end"]
+    if lib0 and lib1 and lib0["sha256"] != lib1["sha256"]:
+        problems.append(f"{lib0['path']} was replaced during the run ({lib0['mtime']} -> "
+                        f"{lib1['mtime']}): the results may mix two builds")
     forced = [str(p["value"]) for p in points if p["forced"]]
     if forced:
         print(f"NOTE: the planner did not choose the index at {args.knob} = {', '.join(forced)}; "

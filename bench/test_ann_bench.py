@@ -42,16 +42,17 @@ def test_qps_at_recall_takes_the_best_on_a_noisy_curve():
     curve = pts((0.85, 900), (0.93, 1000), (0.91, 500), (0.97, 300))
     q, _ = ab.qps_at_recall(curve, 0.92)
     assert q == pytest.approx(1000)  # the measured 0.93 point beats the interpolations
-    assert ab.qps_at_recall(pts((0.9, 1.0), key="batch_qps"), 0.9, "batch_qps")[0] == 1.0
+    assert ab.qps_at_recall(pts((0.9, 1.0), key="call_qps"), 0.9, "call_qps")[0] == 1.0
 
 
 def test_comparisons_ratios_and_ceiling():
     ours = pts((0.90, 500), (0.99, 250))
-    hnsw = [{"recall": 0.90, "qps": 5000, "batch_qps": 6000},
-            {"recall": 0.99, "qps": 2500, "batch_qps": 3000}]
+    hnsw = [{"recall": 0.90, "qps": 5000, "call_qps": 4000},
+            {"recall": 0.99, "qps": 2500, "call_qps": 2000}]
     rows = ab.comparisons(ours, hnsw, floor_ms=0.1)
     r90 = rows[0]
     assert r90["ours_over_hnswlib"] == pytest.approx(0.1)
+    assert r90["hnswlib_call_qps"] == pytest.approx(4000)
     assert r90["ceiling_qps"] == pytest.approx(1 / (0.0001 + 1 / 5000))
     assert r90["ours_over_ceiling"] == pytest.approx(500 / r90["ceiling_qps"])
     assert rows[2]["recall"] == 0.99 and rows[2]["ours_qps"] == pytest.approx(250)

@@ -9,8 +9,14 @@
 #   scripts/bench.sh                                gmm-100k-128, 1,000 queries
 #   scripts/bench.sh --dataset gmm-100k-768-cos     see --help for all options
 #
+# The cluster runs from a snapshot of the PostgreSQL installation (with
+# vector_ext) copied to bench/out/pg-snapshot after installing, so that a
+# `make install` during the run (which rewrites vector_ext.so in place) cannot
+# change the code under the running server.
+#
 # Environment: VX_BENCH_PORT (default 55434); VX_BENCH_INSTALL=0 measures the
-# vector_ext already installed instead of building and installing this tree.
+# vector_ext already installed instead of building and installing this tree;
+# VX_BENCH_SNAPSHOT=0 runs the installed server directly.
 # Results are appended to bench/out/ann.jsonl (JSON lines).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -18,7 +24,7 @@ cd "$REPO"
 
 case "${1:-}" in
 -h | --help)
-	sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+	awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
 	echo
 	exec /usr/bin/python3 "$REPO/bench/ann_bench.py" --help
 	;;
@@ -33,6 +39,28 @@ if [ "${VX_BENCH_INSTALL:-1}" != 0 ]; then
 fi
 
 mkdir -p "$REPO/bench/out"
+if [ "${VX_BENCH_SNAPSHOT:-1}" != 0 ]; then
+	# PostgreSQL finds its lib and share directories relative to its
+	# binaries, so a copy keeping the layout is a self-contained installation.
+	SNAP="$REPO/bench/out/pg-snapshot"
+	bindir=$(pg_config --bindir)
+	libdir=$(pg_config --pkglibdir)
+	sharedir=$(pg_config --sharedir)
+	rm -rf "$SNAP"
+	for d in "$(dirname "$bindir")" "$sharedir"; do
+		mkdir -p "$SNAP$(dirname "$d")"
+		cp -a "$d" "$SNAP$d"
+	done
+	if [ "$("$SNAP$bindir/pg_config" --pkglibdir)" != "$SNAP$libdir" ] ||
+		[ ! -f "$SNAP$libdir/vector_ext.so" ]; then
+		echo "the snapshot of the installation in $SNAP is not self-contained;" \
+			"rerun with VX_BENCH_SNAPSHOT=0" >&2
+		exit 1
+	fi
+	PG_BINDIR="$SNAP$bindir"
+	echo "running the cluster from a snapshot of the installation: $SNAP$bindir" \
+		"(vector_ext.so $(sha256sum "$SNAP$libdir/vector_ext.so" | cut -c1-16))"
+fi
 DIR=$(postgres_workdir bench/out/cluster)
 trap 'cluster_stop "$DIR"; echo "stopped the benchmark cluster in $DIR"' EXIT
 cluster_start "$DIR" "$PORT"
