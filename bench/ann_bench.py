@@ -41,6 +41,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 
@@ -432,12 +433,90 @@ def load(conn, args, base):
 
 def backend_cpu_s(pid):
     """utime + stime of a server process (all its threads), when readable."""
+    return proc_cpu_s(f"/proc/{pid}/stat")
+
+
+def machine_busy_s():
+    """CPU seconds all processes of the machine have used (non-idle time in
+    /proc/stat), for telling how much of a build's wall time others took."""
     try:
-        with open(f"/proc/{pid}/stat") as f:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+        return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def proc_cpu_s(stat_path):
+    """utime + stime from a /proc stat file, in seconds."""
+    try:
+        with open(stat_path) as f:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return None
+
+
+class BuildWatcher(threading.Thread):
+    """Samples a building server process every 0.2 s: its thread count
+    (/proc/PID/task), its CPU time and, on a second connection, the build
+    phase in pg_stat_progress_create_index, to tell how many threads the
+    build really ran and where its time went."""
+
+    def __init__(self, args, pid):
+        super().__init__(daemon=True)
+        self.args, self.pid = args, pid
+        self.max_threads = None
+        self.thread_cpu = {}  # thread id -> CPU seconds during the build (last sample)
+        self._baseline = {}  # CPU of the threads that existed before the build
+        try:
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                self._baseline[tid] = proc_cpu_s(f"/proc/{pid}/task/{tid}/stat") or 0.0
+        except OSError:
+            pass
+        self.phases = {}  # phase -> {"s": wall seconds, "cpu_s": backend CPU seconds}
+        self._done = threading.Event()
+
+    def run(self):
+        try:
+            conn = connect(self.args, self.args.dbname, autocommit=True)
+        except psycopg.Error:
+            conn = None
+        last_t, last_cpu, last_phase = time.perf_counter(), backend_cpu_s(self.pid), None
+        try:
+            while True:
+                stop = self._done.wait(0.2)
+                try:
+                    tids = os.listdir(f"/proc/{self.pid}/task")
+                    self.max_threads = max(len(tids), self.max_threads or 0)
+                    for tid in tids:
+                        cpu = proc_cpu_s(f"/proc/{self.pid}/task/{tid}/stat")
+                        if cpu is not None:
+                            self.thread_cpu[tid] = cpu - self._baseline.get(tid, 0.0)
+                except OSError:
+                    pass
+                phase = None
+                if conn is not None:
+                    row = conn.execute("SELECT phase FROM pg_stat_progress_create_index "
+                                       "WHERE pid = %s", [self.pid]).fetchone()
+                    phase = row[0] if row else None
+                now, cpu = time.perf_counter(), backend_cpu_s(self.pid)
+                key = last_phase or "(not reported)"
+                acc = self.phases.setdefault(key, {"s": 0.0, "cpu_s": 0.0})
+                acc["s"] += now - last_t
+                if cpu is not None and last_cpu is not None:
+                    acc["cpu_s"] += cpu - last_cpu
+                last_t, last_cpu, last_phase = now, cpu, phase or last_phase
+                if stop:
+                    break
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def stop(self):
+        self._done.set()
+        self.join()
 
 
 def expected_build_threads(heap_pages, min_scan_pages, workers):
@@ -484,11 +563,18 @@ def build(conn, args, workers, n):
     pid = conn.info.backend_pid
     ddl = args.index_ddl.format(table=sql.Identifier(args.table).as_string(conn))
     cpu0 = backend_cpu_s(pid)
+    busy0 = machine_busy_s()
     load0 = os.getloadavg()[0]
+    watcher = BuildWatcher(args, pid)
+    watcher.start()
     start = time.perf_counter()
-    conn.execute(ddl)
+    try:
+        conn.execute(ddl)
+    finally:
+        watcher.stop()
     build_s = time.perf_counter() - start
     cpu1 = backend_cpu_s(pid)
+    busy1 = machine_busy_s()
     conn.remove_notice_handler(on_notice)
     for name in ["maintenance_work_mem", "max_parallel_maintenance_workers",
                  *args.build_settings]:
@@ -503,12 +589,17 @@ def build(conn, args, workers, n):
         "FROM pg_class c JOIN pg_am a ON a.oid = c.relam WHERE c.relname = %s",
         [args.table, index]).fetchone()
     cpu = cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None
+    others = (busy1 - busy0 - cpu if None not in (busy0, busy1, cpu) else None)
     return {
         "workers": workers,
         "expected_threads": expected_build_threads(heap_pages, min_scan, workers),
         "build_s": build_s,
         "backend_cpu_s": cpu,
         "cpu_per_wall": cpu / build_s if cpu is not None else None,
+        "max_threads_seen": watcher.max_threads,
+        "other_processes_cpu_s": others,
+        "phases": watcher.phases,
+        "thread_cpu_s": sorted(watcher.thread_cpu.values(), reverse=True),
         "loadavg_before": load0,
         "index": index,
         "am": am,
@@ -586,8 +677,9 @@ def sweep(conn, args, index, queries, truth, hnsw=None):
     Each setting has its own prepared statement (a cached generic plan is not
     re-planned when a setting changes), and the settings take turns query by
     query (each on a different query at any moment), so load from other
-    processes on this shared machine spreads over all of them.  hnswlib (when given) takes its turns in the same loop, one
-    knn_query call per query, so both are timed under the same conditions.
+    processes on this shared machine spreads over all of them.  hnswlib (when
+    given) takes its turns in the same loop, one knn_query call per query, so
+    both are timed under the same conditions.
 
     Before timing, each statement is executed `warmup` times (so the plan
     cache has settled on its generic or custom plan) and its plan checked
@@ -924,11 +1016,20 @@ def report(run, loaded, builds, floor, exact, points, hnsw_build, hnsw_points, c
     for b in builds:
         cpu = (f"backend CPU {b['backend_cpu_s']:.1f} s ({b['cpu_per_wall']:.2f}x wall)"
                if b["backend_cpu_s"] is not None else "")
+        if b["other_processes_cpu_s"] is not None:
+            cpu += (f", other processes {b['other_processes_cpu_s'] / b['build_s']:.2f} "
+                    "CPUs busy")
         print(f"   max_parallel_maintenance_workers={b['workers']} (expected threads "
-              f"{b['expected_threads']}): {b['build_s']:.2f} s, {cpu}; index "
+              f"{b['expected_threads']}, most seen {b['max_threads_seen']}): "
+              f"{b['build_s']:.2f} s, {cpu}; index "
               f"{mib(b['index_bytes'])} = {b['index_bytes'] / b['raw_vector_bytes']:.2f}x raw "
               f"vectors; load avg before {b['loadavg_before']:.2f}"
               + (f"; notices: {b['notices']}" if b["notices"] else ""))
+        if b["phases"]:
+            print("      per-thread CPU (s, sampled): "
+                  + ", ".join(f"{c:.1f}" for c in b["thread_cpu_s"]) + "; phases: " + ", ".join(
+                f"{name.replace('building index: ', '')} {v['s']:.1f} s (CPU {v['cpu_s']:.1f} s)"
+                for name, v in b["phases"].items()))
     if hnsw_build:
         w0 = next((b for b in builds if b["workers"] == 0), None)
         ratio = (f"; ours (workers=0) / hnswlib build time = "
