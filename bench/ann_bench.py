@@ -10,18 +10,24 @@ cluster:
    float64, near ties counted);
 2. loads it with binary COPY into ``(id int, v vector(d))`` (timed);
 3. builds the index once per ``max_parallel_maintenance_workers`` value
-   (timed, with the backend's CPU time; index and table sizes recorded);
-4. checks with EXPLAIN that the prepared statement really scans the index,
-   runs a warm-up pass, then, one query at a time on one connection, a
-   prepared ``SELECT id FROM t ORDER BY v <op> $1 LIMIT 10`` with binary
-   parameters for every value of the search knob, the settings taking turns
-   query by query; reports recall@10, QPS, p50 and p99 per setting and the
-   QPS at recall 0.90 / 0.95 / 0.99 interpolated on the measured curve;
+   (timed; the backend's CPU time, the threads seen, time per progress phase
+   and the CPU other processes took are recorded with the index and table
+   sizes);
+4. checks with EXPLAIN EXECUTE that each timed prepared statement scans the
+   index (when the planner prefers a sequential scan, the setting is measured
+   with enable_seqscan = off and flagged), runs a warm-up pass, then, one
+   query at a time on one connection, a prepared ``SELECT id FROM t ORDER BY
+   v <op> $1 LIMIT 10`` with binary parameters for every value of the search
+   knob, the settings taking turns query by query, fastest of --rounds
+   passes; reports recall@10, QPS, p50 and p99 per setting and the QPS at
+   recall 0.90 / 0.95 / 0.99 interpolated on the measured curve;
 5. in the same run: exact search (enable_indexscan = off) on a subset of the
    queries, the per-query floor (a prepared ``SELECT id FROM t WHERE id =
-   $1``), and hnswlib with the same M / ef_construction / metric on one
-   thread; reports ours / hnswlib and ours / ceiling, where the ceiling is
-   1 / (floor + hnswlib's time per query).
+   $1``, taking turns with the settings), and hnswlib with the same M /
+   ef_construction / metric on one thread (QPS from whole-batch calls; one
+   call per query in the same loop as ours for latencies); reports ours /
+   hnswlib and ours / ceiling, where the ceiling is 1 / (floor + hnswlib's
+   time per query).
 
 Prints a table and appends JSON lines (one per measurement, all sharing a
 run_id) to --out.
@@ -82,17 +88,26 @@ COPY_TRAILER = struct.pack(">h", -1)
 # arguments
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows a default only when there is one worth showing."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False, [], argparse.SUPPRESS):
+            return action.help or ""
+        return super()._get_help_string(action)
+
+
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=_HelpFormatter)
     p.add_argument("--host", default=os.environ.get("PGHOST", "/tmp"),
                    help="server host or unix socket directory")
-    p.add_argument("--port", type=int, default=int(os.environ.get("PGPORT", "5432")))
-    p.add_argument("--user", default=os.environ.get("PGUSER", "postgres"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("PGPORT", "5432")),
+                   help="server port")
+    p.add_argument("--user", default=os.environ.get("PGUSER", "postgres"), help="user name")
     p.add_argument("--dbname", default="ann_bench", help="created if missing")
-    p.add_argument("--dataset", choices=sorted(DATASETS), default="gmm-100k-128")
+    p.add_argument("--dataset", choices=sorted(DATASETS), default="gmm-100k-128",
+                   help="N x dim Gaussian mixture; -cos: normalised, cosine distance")
     p.add_argument("--rows", type=int, help="base rows (default: the dataset's)")
     p.add_argument("--queries", type=int, help="queries (default 1000)")
     p.add_argument("--quick", action="store_true",
@@ -109,7 +124,7 @@ def parse_args(argv=None):
     p.add_argument("--workers", default="0,1",
                    help="max_parallel_maintenance_workers values: the index is rebuilt for each "
                    "and queried after the last build")
-    p.add_argument("--maintenance-work-mem", default="2GB")
+    p.add_argument("--maintenance-work-mem", default="2GB", help="for the index builds")
     p.add_argument("--build-set", action="append", default=[], metavar="NAME=VALUE",
                    help="a setting applied during index builds (repeatable), e.g. "
                    "min_parallel_table_scan_size=0 so that a small heap (vectors in TOAST) "
@@ -128,7 +143,7 @@ def parse_args(argv=None):
                    help="queries timed for exact search (0 skips it)")
     p.add_argument("--exact-workers", type=int, default=0,
                    help="max_parallel_workers_per_gather for exact search")
-    p.add_argument("--skip-hnswlib", action="store_true")
+    p.add_argument("--skip-hnswlib", action="store_true", help="no hnswlib comparator")
     p.add_argument("--hnswlib-m", type=int, help="default: m from the index DDL, else 16")
     p.add_argument("--hnswlib-ef-construction", type=int,
                    help="default: ef_construction from the index DDL, else 64")
