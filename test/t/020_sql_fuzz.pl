@@ -206,8 +206,9 @@ sub grammar_verdict
 	return $verdict;
 }
 
-my @text_cases;
-my %seen;
+# a few fixed cases first, so that every outcome is reached whatever the seed
+my @text_cases = ('[1,2,3]', '[1,2', '[1e39]', '[NaN]', '[inf]', '[]', '[' . join(',', ('1') x 16001) . ']');
+my %seen = map { $_ => 1 } @text_cases;
 while (@text_cases < $TEXT_CASES)
 {
 	my $s = rnd(20) == 0 ? $BIG_BASE : pick(@TEXT_BASES);
@@ -365,7 +366,7 @@ sub check_text_results
 	is_deeply([ @bad3[ 0 .. ($#bad3 < 9 ? $#bad3 : 9) ] ], [],
 		"$label: vector(3) accepts exactly the 3-d values");
 	is_deeply(\@bad_battery, [], "$label: functions on accepted values end in a value or an expected SQLSTATE");
-	cmp_ok($ok, '>', 100, "$label: a good number of mutants are valid vectors ($ok)");
+	cmp_ok($ok, '>', @$cases / 20, "$label: a good number of mutants are valid vectors ($ok)");
 	cmp_ok(scalar(grep { $_ ne 'ok' } keys %states), '>=', 4, "$label: several kinds of errors were hit");
 	is($node->safe_psql($db, 'SELECT count(*) FROM results WHERE state = \'ok\' AND out::vector::text <> out'),
 		'0', "$label: output of accepted values reads back to the same text");
