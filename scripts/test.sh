@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the whole test suite from a fresh Debian 12 clone, as root:
-#   unit tests (ctest), the same under ASan+UBSan, pg_regress, TAP and Python.
+#   install-script lint, unit tests (ctest), the same under ASan+UBSan, a
+#   short libFuzzer run, pg_regress, TAP and Python.
 # Installs what it needs with apt, builds and installs the extension, starts a
 # throwaway cluster on a unix socket, and exits non-zero on any failure.
 set -uo pipefail
@@ -34,8 +35,16 @@ sanitizers() {
 		cmake --build build/sanitize -j"$JOBS" >/dev/null &&
 		(cd build/sanitize && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j"$JOBS")
 }
+lint_sql() { # the install and upgrade scripts, and the lint's own samples
+	"$REPO/scripts/lint-sql.sh" --self-test
+}
+fuzz_short() { # libFuzzer targets (clang-14, ASan+UBSan); the long run is scripts/fuzz-long.sh
+	"$REPO/test/fuzz/run.sh" "${VX_FUZZ_SECONDS:-20}"
+}
+stage "install-script lint" lint_sql
 stage "unit tests (ctest)" unit
 stage "unit tests under ASan+UBSan" sanitizers
+stage "libFuzzer (short run)" fuzz_short
 
 # pg_regress and TAP run as the postgres user from a copy it owns.
 WORK=$(mktemp -d /tmp/vector_ext-test.XXXXXX)

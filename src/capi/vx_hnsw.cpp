@@ -20,6 +20,7 @@
 
 static_assert(VX_HNSW_MAX_M == vx::hnsw::kMaxM);
 static_assert(VX_HNSW_MAX_LEVEL == vx::hnsw::kMaxLevel);
+static_assert(VX_HNSW_MAX_EF == vx::hnsw::kMaxEf);
 static_assert(VX_VECTOR_MAX_DIM == vx::hnsw::kMaxDim);
 static_assert(VX_METRIC_L2 == static_cast<int>(vx::hnsw::Metric::l2));
 static_assert(VX_METRIC_IP == static_cast<int>(vx::hnsw::Metric::ip));

@@ -25,7 +25,8 @@ extern "C"
 #endif
 
 #define VX_HNSW_MAX_M     100
-#define VX_HNSW_MAX_LEVEL 15 /* levels are capped so neighbour lists stay bounded */
+#define VX_HNSW_MAX_LEVEL 15     /* levels are capped so neighbour lists stay bounded */
+#define VX_HNSW_MAX_EF    100000 /* largest beam vx_hnsw_search accepts */
 
 	typedef uint64_t VxNodeId;
 #define VX_INVALID_NODE ((VxNodeId)UINT64_MAX)

@@ -106,15 +106,18 @@ hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int no
 }
 
 /*
- * Largest beam an iterative scan may grow to.
+ * Largest beam an iterative scan may grow to: never past what the core
+ * searches with (a wider beam would be refused with an error), however large
+ * max_scan_tuples and the memory bound are.
  */
 static int
 HnswIterativeLimit(void)
 {
 	/* roughly 64 bytes per visited element: candidate, heap entries, visited set */
 	double memLimit = (double)work_mem * 1024.0 * hnsw_scan_mem_multiplier / 64.0;
+	double limit = Min(Min((double)hnsw_max_scan_tuples, memLimit), (double)VX_HNSW_MAX_EF);
 
-	return (int)Max(Min((double)hnsw_max_scan_tuples, memLimit), hnsw_ef_search);
+	return (int)Max(limit, hnsw_ef_search);
 }
 
 /*

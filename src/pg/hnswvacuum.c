@@ -65,6 +65,12 @@ HnswRememberDead(HnswVacuumState *vs, VxNodeId id)
 {
 	if (vs->ndead == vs->deadcap)
 	{
+		/* ndead is an int for the core; doubling past INT_MAX would overflow */
+		if (vs->deadcap > INT_MAX / 2)
+			ereport(ERROR,
+			        (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			         errmsg("too many dead elements in hnsw index \"%s\" for one vacuum pass",
+			                RelationGetRelationName(vs->index))));
 		vs->deadcap *= 2;
 		vs->dead = repalloc_huge(vs->dead, sizeof(VxNodeId) * vs->deadcap);
 	}
