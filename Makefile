@@ -45,3 +45,12 @@ src/core/kernels_avx512.o: override CXXFLAGS += -mavx512f -mavx512dq -mavx512vl 
 
 $(PG_OBJS): $(VX_PG_HDRS) src/capi/vx_core.h src/capi/vx_hnsw.h
 $(CAPI_OBJS) $(CORE_OBJS): $(VX_CORE_HDRS)
+
+# Replace the installed library by unlinking it first: install(1) would
+# otherwise rewrite the file in place, under backends that have it mapped
+# (they die with SIGBUS or SIGSEGV).  The new file gets a new inode; running
+# backends keep the old one until they exit.
+install-lib-shared: vx-unlink-installed-module
+.PHONY: vx-unlink-installed-module
+vx-unlink-installed-module:
+	rm -f '$(DESTDIR)$(pkglibdir)/$(MODULE_big)$(DLSUFFIX)'

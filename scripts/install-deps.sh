@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-	build-essential g++ cmake clang-14 clang-format
+	build-essential g++ cmake clang-14 clang-format libclang-rt-14-dev
 	postgresql-15 postgresql-server-dev-15 postgresql-client-15 postgresql-contrib libipc-run-perl
 	libeigen3-dev libgtest-dev libbenchmark-dev
 	python3-psycopg python3-numpy python3-pytest python3-hnswlib

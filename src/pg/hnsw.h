@@ -58,6 +58,9 @@
 #define HNSW_MIN_EF_SEARCH           1
 #define HNSW_MAX_EF_SEARCH           1000
 
+/* Builds link their graph with several threads only from this many nodes */
+#define HNSW_PARALLEL_MIN_NODES 5000
+
 /* Support functions of the operator classes */
 #define HNSW_DISTANCE_PROC 1
 #define HNSW_NORM_PROC     2 /* only the cosine class: normalise before indexing */

@@ -274,7 +274,9 @@ HnswFlushBuilder(HnswBuildState *bs)
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_HNSW_PHASE_LINK);
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, n);
 		HnswInitReader(&reader, bs->index, &bs->info);
-		status = vx_hnsw_builder_build(b, bs->threads, &reader.cb, HnswProgress, &err);
+		/* small graphs link faster alone, and then come out the same every time */
+		status = vx_hnsw_builder_build(b, n >= HNSW_PARALLEL_MIN_NODES ? bs->threads : 1,
+		                               &reader.cb, HnswProgress, &err);
 		HnswRethrowIfFailed(&reader, status, &err);
 		HnswReleaseReader(&reader);
 
@@ -347,6 +349,22 @@ HnswBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, 
 }
 
 /*
+ * Extra threads for linking the graph: the table's parallel_workers if set,
+ * else max_parallel_maintenance_workers, both capped by the latter.
+ * PostgreSQL's own sizing (plan_create_index_workers) goes by the heap's
+ * size, which for vectors stored out of line (TOAST) is a few megabytes
+ * however large the table, and so would never give a worker.  Threads of the
+ * core are not background workers, so max_worker_processes does not apply.
+ */
+static int
+HnswBuildWorkers(Relation heap)
+{
+	int workers = RelationGetParallelWorkers(heap, max_parallel_maintenance_workers);
+
+	return Max(0, Min(workers, max_parallel_maintenance_workers));
+}
+
+/*
  * ambuild
  */
 IndexBuildResult *
@@ -355,7 +373,6 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	IndexBuildResult *result;
 	HnswBuildState bs;
 	int dim = TupleDescAttr(index->rd_att, 0)->atttypmod;
-	int workers;
 
 	if (dim < 0)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -384,9 +401,7 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.tmpCxt =
 	    AllocSetContextCreate(CurrentMemoryContext, "hnsw build tuple", ALLOCSET_DEFAULT_SIZES);
 
-	/* the parallel workers PostgreSQL would allow become threads of the core */
-	workers = plan_create_index_workers(RelationGetRelid(heap), RelationGetRelid(index));
-	bs.threads = 1 + workers;
+	bs.threads = 1 + HnswBuildWorkers(heap);
 
 	HnswWriteMetaPage(index, MAIN_FORKNUM, &bs.info);
 	HnswCreateBuilder(&bs);

@@ -157,9 +157,11 @@ HnswRepair(HnswVacuumState *vs)
 	BlockNumber nblocks = RelationGetNumberOfBlocks(vs->index);
 	int m = vs->info.m;
 	int dim = vs->info.dim;
-	VxNodeId *ids = palloc(sizeof(VxNodeId) * MaxOffsetNumber);
-	float *vecs = palloc(sizeof(float) * dim * MaxOffsetNumber);
-	int *levels = palloc(sizeof(int) * MaxOffsetNumber);
+	/* at most this many elements fit a page */
+	int perPage = (int)Min(MaxOffsetNumber, BLCKSZ / HNSW_ELEMENT_TUPLE_SIZE(dim) + 1);
+	VxNodeId *ids = palloc(sizeof(VxNodeId) * perPage);
+	float *vecs = palloc(sizeof(float) * dim * perPage);
+	int *levels = palloc(sizeof(int) * perPage);
 	MemoryContext repairCxt =
 	    AllocSetContextCreate(CurrentMemoryContext, "hnsw repair", ALLOCSET_DEFAULT_SIZES);
 	VxHnswParams params;
@@ -209,7 +211,7 @@ HnswRepair(HnswVacuumState *vs)
 			else
 				needs = true; /* lists on another page: let the core check */
 
-			if (needs)
+			if (needs && nrepair < perPage)
 			{
 				ids[nrepair] = HnswNodeId(blkno, off);
 				levels[nrepair] = etup->level;
