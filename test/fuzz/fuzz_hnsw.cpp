@@ -55,6 +55,7 @@ struct Graph
 	VxHnswBuilder *b = nullptr;
 	int64_t n = 0;
 	int dim = 0;
+	int metric = 0;
 	std::vector<float> scratch; /* vectors handed out are transient, as from pages */
 };
 
@@ -82,6 +83,16 @@ vector_cb(void *ctx, VxNodeId node)
 	CHECK(v != nullptr);
 	std::memcpy(g->scratch.data(), v, sizeof(float) * g->dim);
 	return g->scratch.data();
+}
+
+/* The batch distances callback, as the glue supplies it. */
+int
+distances_cb(void *ctx, const float *query, const VxNodeId *ids, int n, float *out)
+{
+	Graph *g = static_cast<Graph *>(ctx);
+	for (int i = 0; i < n; i++)
+		out[i] = vx_hnsw_distance(g->metric, query, vector_cb(ctx, ids[i]), g->dim);
+	return 0;
 }
 
 bool
@@ -182,6 +193,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	Graph g;
 	g.dim = p.dim;
+	g.metric = p.metric;
 	g.scratch.resize(p.dim);
 	VxError err;
 	CHECK(vx_hnsw_builder_create(&p, size_t{64} << 20, seed, &g.b, &err) == VX_OK);
@@ -245,6 +257,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cb.neighbors = neighbors_cb;
 	cb.vector = vector_cb;
 	cb.check_interrupt = nullptr;
+	cb.distances = (seed & 4) ? distances_cb : nullptr; /* both distance paths */
 
 	/* searches: queries from the input's tail (or the first vector) */
 	std::vector<float> query(p.dim);
