@@ -13,8 +13,9 @@
  *                   is fixed per index, so a freed element is reused in place.
  *   neighbour tuple one per element: fixed-size slots of index TIDs, 2*m for
  *                   level 0 then m per upper level.  Empty slots hold an
- *                   invalid TID; valid ones come first.  It lives on the
- *                   element's page whenever both fit.
+ *                   invalid TID; valid ones come first.  It usually shares
+ *                   the element's page; a build packs pages tightly, so it
+ *                   may end the previous page.
  *
  * A node of the graph is identified by its element tuple's TID, packed into
  * a 64-bit VxNodeId for the core (HnswNodeId / HnswNodeTid).
@@ -248,6 +249,8 @@ extern void HnswLowerInsertPage(Relation index, BlockNumber blkno);
 extern bool HnswPrepareVector(Relation index, int metric, Datum value, float *out, int dim);
 extern HnswElementTuple HnswElementOnPage(Relation index, Page page, ItemPointer tid, int dim);
 extern HnswNeighborTuple HnswNeighborsOnPage(Relation index, Page page, ItemPointer ntid);
+extern void HnswClearNeighbors(HnswNeighborTuple ntup);
+extern void HnswClearRemoteNeighbors(Relation index, ItemPointer ntid);
 extern HnswElementTuple HnswLockElement(Relation index, VxNodeId node, int dim, int mode,
                                         Buffer *bufOut);
 extern void HnswInitReader(HnswGraphReader *reader, Relation index, const HnswIndexInfo *info);

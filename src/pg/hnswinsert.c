@@ -61,8 +61,8 @@ HnswFormNeighbors(HnswNeighborTuple ntup, int m, int levels)
 }
 
 /*
- * Look for a freed element on page blkno whose neighbour tuple is on the
- * same page and has room for `levels` levels; the smallest such fits best.
+ * Look for a freed element on page blkno whose neighbour tuple has room for
+ * `levels` levels; the smallest such fits best.
  */
 static OffsetNumber
 HnswFindFreeSlot(Page page, BlockNumber blkno, int levels)
@@ -81,8 +81,7 @@ HnswFindFreeSlot(Page page, BlockNumber blkno, int levels)
 		etup = (HnswElementTuple)PageGetItem(page, itemid);
 		if (etup->type != HNSW_ELEMENT_TUPLE || etup->state != HNSW_ELEMENT_FREE)
 			continue;
-		if (etup->neighborLevels >= levels && etup->neighborLevels < bestLevels &&
-		    ItemPointerGetBlockNumber(&etup->neighbortid) == blkno)
+		if (etup->neighborLevels >= levels && etup->neighborLevels < bestLevels)
 		{
 			best = off;
 			bestLevels = etup->neighborLevels;
@@ -98,8 +97,8 @@ HnswFindFreeSlot(Page page, BlockNumber blkno, int levels)
  * registered in a Generic WAL record.  Returns false when it does not fit.
  */
 static bool
-HnswPlaceOnPage(Page page, BlockNumber blkno, HnswElementTuple etup, Size esize,
-                HnswNeighborTuple ntup, Size nsize, int m, ItemPointer elemtid)
+HnswPlaceOnPage(Relation index, Page page, BlockNumber blkno, HnswElementTuple etup, Size esize,
+                HnswNeighborTuple ntup, Size nsize, ItemPointer elemtid, bool *remoteNeighbors)
 {
 	OffsetNumber free = HnswFindFreeSlot(page, blkno, ntup->levels);
 	OffsetNumber eoff;
@@ -108,14 +107,14 @@ HnswPlaceOnPage(Page page, BlockNumber blkno, HnswElementTuple etup, Size esize,
 	if (OffsetNumberIsValid(free))
 	{
 		HnswElementTuple old = (HnswElementTuple)PageGetItem(page, PageGetItemId(page, free));
-		HnswNeighborTuple oldn;
 
-		noff = ItemPointerGetOffsetNumber(&old->neighbortid);
-		oldn = (HnswNeighborTuple)PageGetItem(page, PageGetItemId(page, noff));
-		/* keep the larger neighbour tuple, emptied */
-		HnswFormNeighbors(oldn, m, oldn->levels);
-		etup->neighborLevels = oldn->levels;
+		/* keep the old (perhaps larger) neighbour tuple, emptied */
+		etup->neighborLevels = old->neighborLevels;
 		etup->neighbortid = old->neighbortid;
+		if (ItemPointerGetBlockNumber(&old->neighbortid) == blkno)
+			HnswClearNeighbors(HnswNeighborsOnPage(index, page, &old->neighbortid));
+		else
+			*remoteNeighbors = true; /* the caller empties it on its page */
 		memcpy(old, etup, esize);
 		ItemPointerSet(elemtid, blkno, free);
 		return true;
@@ -196,6 +195,7 @@ HnswPlaceElement(Relation index, HnswIndexInfo *info, const float *vec, int leve
 	BlockNumber nblocks;
 	BlockNumber hint;
 	ItemPointerData ntid;
+	bool remoteNeighbors = false;
 
 	ItemPointerSetInvalid(&ntid);
 	HnswFormElement(etup, vec, info->dim, level, heaptid, levels, &ntid);
@@ -242,10 +242,14 @@ HnswPlaceElement(Relation index, HnswIndexInfo *info, const float *vec, int leve
 		if (isnew)
 			HnswInitPage(buf, page);
 
-		if (HnswPlaceOnPage(page, blkno, etup, esize, ntup, nsize, info->m, elemtid))
+		if (HnswPlaceOnPage(index, page, blkno, etup, esize, ntup, nsize, elemtid,
+		                    &remoteNeighbors))
 		{
 			GenericXLogFinish(state);
 			UnlockReleaseBuffer(buf);
+			/* a reused slot's list on another page: nothing links to the node yet */
+			if (remoteNeighbors)
+				HnswClearRemoteNeighbors(index, &etup->neighbortid);
 			/*
 			 * Later inserts skip the pages before the hint: only pages that
 			 * cannot take even a level-0 element.

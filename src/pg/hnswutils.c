@@ -501,6 +501,35 @@ HnswNeighborsOnPage(Relation index, Page page, ItemPointer ntid)
 }
 
 /*
+ * Empty every slot of a neighbour tuple.
+ */
+void
+HnswClearNeighbors(HnswNeighborTuple ntup)
+{
+	for (int i = 0; i < ntup->count; i++)
+		ItemPointerSetInvalid(&ntup->slots[i]);
+}
+
+/*
+ * Empty the neighbour tuple at ntid, under its own Generic WAL record.
+ */
+void
+HnswClearRemoteNeighbors(Relation index, ItemPointer ntid)
+{
+	Buffer buf = ReadBuffer(index, ItemPointerGetBlockNumber(ntid));
+	GenericXLogState *state;
+	Page page;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	state = GenericXLogStart(index);
+	page = GenericXLogRegisterBuffer(state, buf, 0);
+	HnswCheckPage(index, page, ItemPointerGetBlockNumber(ntid));
+	HnswClearNeighbors(HnswNeighborsOnPage(index, page, ntid));
+	GenericXLogFinish(state);
+	UnlockReleaseBuffer(buf);
+}
+
+/*
  * Read and lock (mode) the page of a node's element tuple, outside a reader.
  * UnlockReleaseBuffer(*bufOut) when done.
  */

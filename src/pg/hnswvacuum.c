@@ -149,6 +149,21 @@ HnswMarkDead(HnswVacuumState *vs, IndexBulkDeleteResult *stats, IndexBulkDeleteC
 }
 
 /*
+ * Whether the neighbour tuple at ntid, on a locked page, links to a DEAD
+ * element.
+ */
+static bool
+HnswLinksToDead(HnswVacuumState *vs, Page page, ItemPointer ntid)
+{
+	HnswNeighborTuple ntup = HnswNeighborsOnPage(vs->index, page, ntid);
+
+	for (int i = 0; i < ntup->count; i++)
+		if (ItemPointerIsValid(&ntup->slots[i]) && HnswIsDead(vs, HnswTidNodeId(&ntup->slots[i])))
+			return true;
+	return false;
+}
+
+/*
  * Pass 2: repair the lists of live elements that link to DEAD ones.
  */
 static void
@@ -162,6 +177,8 @@ HnswRepair(HnswVacuumState *vs)
 	VxNodeId *ids = palloc(sizeof(VxNodeId) * perPage);
 	float *vecs = palloc(sizeof(float) * dim * perPage);
 	int *levels = palloc(sizeof(int) * perPage);
+	bool *remote = palloc(sizeof(bool) * (perPage + 1));
+	ItemPointerData *ntids = palloc(sizeof(ItemPointerData) * perPage);
 	MemoryContext repairCxt =
 	    AllocSetContextCreate(CurrentMemoryContext, "hnsw repair", ALLOCSET_DEFAULT_SIZES);
 	VxHnswParams params;
@@ -179,6 +196,7 @@ HnswRepair(HnswVacuumState *vs)
 		Page page;
 		OffsetNumber maxoff;
 		int nrepair = 0;
+		int kept;
 
 		vacuum_delay_point();
 		buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->vinfo->strategy);
@@ -200,26 +218,45 @@ HnswRepair(HnswVacuumState *vs)
 			if (etup->type != HNSW_ELEMENT_TUPLE || etup->state != HNSW_ELEMENT_LIVE)
 				continue;
 
-			if (ItemPointerGetBlockNumber(&etup->neighbortid) == blkno)
-			{
-				HnswNeighborTuple ntup = HnswNeighborsOnPage(vs->index, page, &etup->neighbortid);
-
-				for (int i = 0; i < ntup->count && !needs; i++)
-					needs = ItemPointerIsValid(&ntup->slots[i]) &&
-					        HnswIsDead(vs, HnswTidNodeId(&ntup->slots[i]));
-			}
-			else
-				needs = true; /* lists on another page: let the core check */
+			/* lists on another page are checked once this page is unlocked */
+			remote[nrepair] = ItemPointerGetBlockNumber(&etup->neighbortid) != blkno;
+			needs = remote[nrepair] || HnswLinksToDead(vs, page, &etup->neighbortid);
 
 			if (needs && nrepair < perPage)
 			{
 				ids[nrepair] = HnswNodeId(blkno, off);
+				ntids[nrepair] = etup->neighbortid;
 				levels[nrepair] = etup->level;
 				memcpy(vecs + (size_t)nrepair * dim, etup->vec, sizeof(float) * dim);
 				nrepair++;
 			}
 		}
 		UnlockReleaseBuffer(buf);
+
+		/* keep the remote candidates whose lists do link to DEAD elements */
+		kept = 0;
+		for (int i = 0; i < nrepair; i++)
+		{
+			if (remote[i])
+			{
+				Buffer nbuf = ReadBufferExtended(vs->index, MAIN_FORKNUM,
+				                                 ItemPointerGetBlockNumber(&ntids[i]), RBM_NORMAL,
+				                                 vs->vinfo->strategy);
+				bool dead;
+
+				LockBuffer(nbuf, BUFFER_LOCK_SHARE);
+				HnswCheckPage(vs->index, BufferGetPage(nbuf), BufferGetBlockNumber(nbuf));
+				dead = HnswLinksToDead(vs, BufferGetPage(nbuf), &ntids[i]);
+				UnlockReleaseBuffer(nbuf);
+				if (!dead)
+					continue;
+			}
+			ids[kept] = ids[i];
+			levels[kept] = levels[i];
+			memmove(vecs + (size_t)kept * dim, vecs + (size_t)i * dim, sizeof(float) * dim);
+			kept++;
+		}
+		nrepair = kept;
 
 		for (int i = 0; i < nrepair; i++)
 		{
@@ -250,12 +287,15 @@ HnswFreeDead(HnswVacuumState *vs)
 {
 	BlockNumber nblocks = RelationGetNumberOfBlocks(vs->index);
 
+	ItemPointerData *remote = palloc(sizeof(ItemPointerData) * MaxOffsetNumber);
+
 	for (BlockNumber blkno = HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
 	{
 		Buffer buf;
 		Page page;
 		GenericXLogState *state = NULL;
 		OffsetNumber maxoff;
+		int nremote = 0;
 
 		vacuum_delay_point();
 		buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->vinfo->strategy);
@@ -283,18 +323,23 @@ HnswFreeDead(HnswVacuumState *vs)
 			ItemPointerSetInvalid(&etup->heaptid);
 			/* nothing should be reached through a free slot */
 			if (ItemPointerGetBlockNumber(&etup->neighbortid) == blkno)
-			{
-				HnswNeighborTuple ntup = HnswNeighborsOnPage(vs->index, page, &etup->neighbortid);
-
-				for (int i = 0; i < ntup->count; i++)
-					ItemPointerSetInvalid(&ntup->slots[i]);
-			}
+				HnswClearNeighbors(HnswNeighborsOnPage(vs->index, page, &etup->neighbortid));
+			else
+				remote[nremote++] = etup->neighbortid;
 			if (blkno < vs->firstFree)
 				vs->firstFree = blkno;
 		}
 		if (state != NULL)
 			GenericXLogFinish(state);
 		UnlockReleaseBuffer(buf);
+
+		/*
+		 * Lists on other pages are emptied afterwards, each in its own record;
+		 * an insert that reuses a free slot empties its list again, so a crash
+		 * in between leaves nothing stale behind.
+		 */
+		for (int i = 0; i < nremote; i++)
+			HnswClearRemoteNeighbors(vs->index, &remote[i]);
 	}
 }
 

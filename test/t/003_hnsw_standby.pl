@@ -18,7 +18,9 @@ my $dim = 32;
 my $primary = vx_node(
 	'primary',
 	init => { allows_streaming => 1 },
-	conf => "wal_consistency_checking = 'generic'\nautovacuum = off\n");
+	conf => "wal_consistency_checking = 'generic'\nautovacuum = off\n"
+	  # the standby may lag on a loaded machine: keep the WAL it still needs
+	  . "wal_keep_size = '2GB'\n");
 make_clustered_table($primary, 't', 5000, $dim);
 make_queries($primary, 't', 'q', 20);
 $primary->safe_psql('postgres', 'CREATE INDEX t_idx ON t USING hnsw (v vector_l2_ops)');
