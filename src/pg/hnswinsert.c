@@ -63,9 +63,11 @@ HnswFormNeighbors(HnswNeighborTuple ntup, int m, int levels)
 /*
  * Look for a freed element on page blkno whose neighbour tuple is on the
  * same page and has room for `levels` levels; the smallest such fits best.
+ * A candidate whose tuples are damaged is an ERROR: reusing it would write
+ * where its line pointers say.
  */
 static OffsetNumber
-HnswFindFreeSlot(Page page, BlockNumber blkno, int levels)
+HnswFindFreeSlot(Relation index, Page page, BlockNumber blkno, int levels, int dim, int m)
 {
 	OffsetNumber best = InvalidOffsetNumber;
 	int bestLevels = INT_MAX;
@@ -73,17 +75,22 @@ HnswFindFreeSlot(Page page, BlockNumber blkno, int levels)
 
 	for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
 	{
-		ItemId itemid = PageGetItemId(page, off);
-		HnswElementTuple etup;
+		HnswElementTuple etup = HnswPageElement(index, page, blkno, off, dim);
 
-		if (!ItemIdIsNormal(itemid))
-			continue;
-		etup = (HnswElementTuple)PageGetItem(page, itemid);
-		if (etup->type != HNSW_ELEMENT_TUPLE || etup->state != HNSW_ELEMENT_FREE)
+		if (etup == NULL || etup->state != HNSW_ELEMENT_FREE)
 			continue;
 		if (etup->neighborLevels >= levels && etup->neighborLevels < bestLevels &&
 		    ItemPointerGetBlockNumber(&etup->neighbortid) == blkno)
 		{
+			HnswNeighborTuple ntup = HnswNeighborsOnPage(index, page, &etup->neighbortid);
+			ItemId nitemid = PageGetItemId(page, ItemPointerGetOffsetNumber(&etup->neighbortid));
+
+			if (ntup->levels != etup->neighborLevels ||
+			    ItemIdGetLength(nitemid) < HNSW_NEIGHBOR_TUPLE_SIZE(m, ntup->levels))
+				ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+				                errmsg("index \"%s\" has a corrupted neighbour list",
+				                       RelationGetRelationName(index)),
+				                errhint("Please REINDEX it.")));
 			best = off;
 			bestLevels = etup->neighborLevels;
 			if (bestLevels == levels)
@@ -98,15 +105,16 @@ HnswFindFreeSlot(Page page, BlockNumber blkno, int levels)
  * registered in a Generic WAL record.  Returns false when it does not fit.
  */
 static bool
-HnswPlaceOnPage(Page page, BlockNumber blkno, HnswElementTuple etup, Size esize,
-                HnswNeighborTuple ntup, Size nsize, int m, ItemPointer elemtid)
+HnswPlaceOnPage(Relation index, Page page, BlockNumber blkno, HnswElementTuple etup, Size esize,
+                HnswNeighborTuple ntup, Size nsize, int dim, int m, ItemPointer elemtid)
 {
-	OffsetNumber free = HnswFindFreeSlot(page, blkno, ntup->levels);
+	OffsetNumber free = HnswFindFreeSlot(index, page, blkno, ntup->levels, dim, m);
 	OffsetNumber eoff;
 	OffsetNumber noff;
 
 	if (OffsetNumberIsValid(free))
 	{
+		/* both tuples were validated by HnswFindFreeSlot */
 		HnswElementTuple old = (HnswElementTuple)PageGetItem(page, PageGetItemId(page, free));
 		HnswNeighborTuple oldn;
 
@@ -225,11 +233,13 @@ HnswPlaceElement(Relation index, HnswIndexInfo *info, const float *vec, int leve
 			page = BufferGetPage(buf);
 			HnswCheckPage(index, page, blkno);
 			/* look before paying for a WAL page copy */
-			if (!OffsetNumberIsValid(HnswFindFreeSlot(page, blkno, levels)) &&
+			if (!OffsetNumberIsValid(
+			        HnswFindFreeSlot(index, page, blkno, levels, info->dim, info->m)) &&
 			    PageGetExactFreeSpace(page) < esize + nsize + 2 * sizeof(ItemIdData))
 			{
 				if (!BlockNumberIsValid(hint) &&
-				    (OffsetNumberIsValid(HnswFindFreeSlot(page, blkno, 1)) ||
+				    (OffsetNumberIsValid(
+				         HnswFindFreeSlot(index, page, blkno, 1, info->dim, info->m)) ||
 				     PageGetExactFreeSpace(page) >= esize + nsize0 + 2 * sizeof(ItemIdData)))
 					hint = blkno;
 				UnlockReleaseBuffer(buf);
@@ -242,7 +252,8 @@ HnswPlaceElement(Relation index, HnswIndexInfo *info, const float *vec, int leve
 		if (isnew)
 			HnswInitPage(buf, page);
 
-		if (HnswPlaceOnPage(page, blkno, etup, esize, ntup, nsize, info->m, elemtid))
+		if (HnswPlaceOnPage(index, page, blkno, etup, esize, ntup, nsize, info->dim, info->m,
+		                    elemtid))
 		{
 			GenericXLogFinish(state);
 			UnlockReleaseBuffer(buf);
@@ -277,6 +288,12 @@ HnswLockNeighbors(Relation index, HnswIndexInfo *info, VxNodeId node, Buffer *bu
 	Page page;
 
 	UnlockReleaseBuffer(buf);
+	if (ItemPointerGetBlockNumber(&ntid) == HNSW_METAPAGE_BLKNO ||
+	    ItemPointerGetBlockNumber(&ntid) >= RelationGetNumberOfBlocks(index))
+		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+		                errmsg("index \"%s\" has a dangling neighbour list",
+		                       RelationGetRelationName(index)),
+		                errhint("Please REINDEX it.")));
 	buf = ReadBuffer(index, ItemPointerGetBlockNumber(&ntid));
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	*stateOut = GenericXLogStart(index);
