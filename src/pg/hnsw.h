@@ -248,8 +248,12 @@ extern void HnswUpdateMeta(Relation index, VxNodeId entry, int entryLevel, bool 
 extern void HnswLowerInsertPage(Relation index, BlockNumber blkno);
 extern bool HnswPrepareVector(Relation index, int metric, Datum value, float *out, int dim);
 extern HnswElementTuple HnswElementOnPage(Relation index, Page page, ItemPointer tid, int dim);
+extern HnswElementTuple HnswPageElement(Relation index, Page page, BlockNumber blkno,
+                                        OffsetNumber off, int dim);
 extern HnswNeighborTuple HnswNeighborsOnPage(Relation index, Page page, ItemPointer ntid);
 extern void HnswClearNeighbors(HnswNeighborTuple ntup);
+extern void HnswCheckNeighborCapacity(Relation index, Page page, ItemPointer ntid, int levels,
+                                      int m);
 extern void HnswClearRemoteNeighbors(Relation index, ItemPointer ntid);
 extern HnswElementTuple HnswLockElement(Relation index, VxNodeId node, int dim, int mode,
                                         Buffer *bufOut);

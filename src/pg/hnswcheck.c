@@ -86,7 +86,9 @@ HnswCheckFetch(Relation index, ItemPointer tid, Size minsize, const char *what, 
 	if (off < FirstOffsetNumber || off > PageGetMaxOffsetNumber(page))
 		CORRUPT(index, "%s (%u,%u) is past the last item of its page", what, blkno, off);
 	itemid = PageGetItemId(page, off);
-	if (!ItemIdIsNormal(itemid) || ItemIdGetLength(itemid) < minsize)
+	if (!ItemIdIsNormal(itemid) || ItemIdGetLength(itemid) < minsize ||
+	    ItemIdGetOffset(itemid) < SizeOfPageHeaderData ||
+	    ItemIdGetOffset(itemid) + ItemIdGetLength(itemid) > ((PageHeader)page)->pd_special)
 		CORRUPT(index, "%s (%u,%u) is not a valid item", what, blkno, off);
 	copy = palloc(ItemIdGetLength(itemid));
 	memcpy(copy, PageGetItem(page, itemid), ItemIdGetLength(itemid));
@@ -334,7 +336,7 @@ vector_ext_hnsw_check(PG_FUNCTION_ARGS)
 			if (!ItemIdIsNormal(itemid))
 				CORRUPT(index, "item (%u,%u) is not a normal item", blkno, off);
 			len = ItemIdGetLength(itemid);
-			if (ItemIdGetOffset(itemid) + len > BLCKSZ ||
+			if (ItemIdGetOffset(itemid) + len > ((PageHeader)page)->pd_special ||
 			    ItemIdGetOffset(itemid) < SizeOfPageHeaderData)
 				CORRUPT(index, "item (%u,%u) does not fit its page", blkno, off);
 			item = PageGetItem(page, itemid);

@@ -62,10 +62,12 @@ HnswFormNeighbors(HnswNeighborTuple ntup, int m, int levels)
 
 /*
  * Look for a freed element on page blkno whose neighbour tuple has room for
- * `levels` levels; the smallest such fits best.
+ * `levels` levels; the smallest such fits best.  A candidate whose tuples on
+ * this page are damaged is an ERROR: reusing it would write where its line
+ * pointers say.  (A list on another page is checked when it is emptied.)
  */
 static OffsetNumber
-HnswFindFreeSlot(Page page, BlockNumber blkno, int levels)
+HnswFindFreeSlot(Relation index, Page page, BlockNumber blkno, int levels, int dim, int m)
 {
 	OffsetNumber best = InvalidOffsetNumber;
 	int bestLevels = INT_MAX;
@@ -73,16 +75,14 @@ HnswFindFreeSlot(Page page, BlockNumber blkno, int levels)
 
 	for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
 	{
-		ItemId itemid = PageGetItemId(page, off);
-		HnswElementTuple etup;
+		HnswElementTuple etup = HnswPageElement(index, page, blkno, off, dim);
 
-		if (!ItemIdIsNormal(itemid))
-			continue;
-		etup = (HnswElementTuple)PageGetItem(page, itemid);
-		if (etup->type != HNSW_ELEMENT_TUPLE || etup->state != HNSW_ELEMENT_FREE)
+		if (etup == NULL || etup->state != HNSW_ELEMENT_FREE)
 			continue;
 		if (etup->neighborLevels >= levels && etup->neighborLevels < bestLevels)
 		{
+			if (ItemPointerGetBlockNumber(&etup->neighbortid) == blkno)
+				HnswCheckNeighborCapacity(index, page, &etup->neighbortid, etup->neighborLevels, m);
 			best = off;
 			bestLevels = etup->neighborLevels;
 			if (bestLevels == levels)
@@ -98,14 +98,16 @@ HnswFindFreeSlot(Page page, BlockNumber blkno, int levels)
  */
 static bool
 HnswPlaceOnPage(Relation index, Page page, BlockNumber blkno, HnswElementTuple etup, Size esize,
-                HnswNeighborTuple ntup, Size nsize, ItemPointer elemtid, bool *remoteNeighbors)
+                HnswNeighborTuple ntup, Size nsize, int dim, int m, ItemPointer elemtid,
+                bool *remoteNeighbors)
 {
-	OffsetNumber free = HnswFindFreeSlot(page, blkno, ntup->levels);
+	OffsetNumber free = HnswFindFreeSlot(index, page, blkno, ntup->levels, dim, m);
 	OffsetNumber eoff;
 	OffsetNumber noff;
 
 	if (OffsetNumberIsValid(free))
 	{
+		/* both tuples were validated by HnswFindFreeSlot */
 		HnswElementTuple old = (HnswElementTuple)PageGetItem(page, PageGetItemId(page, free));
 
 		/* keep the old (perhaps larger) neighbour tuple, emptied */
@@ -225,11 +227,13 @@ HnswPlaceElement(Relation index, HnswIndexInfo *info, const float *vec, int leve
 			page = BufferGetPage(buf);
 			HnswCheckPage(index, page, blkno);
 			/* look before paying for a WAL page copy */
-			if (!OffsetNumberIsValid(HnswFindFreeSlot(page, blkno, levels)) &&
+			if (!OffsetNumberIsValid(
+			        HnswFindFreeSlot(index, page, blkno, levels, info->dim, info->m)) &&
 			    PageGetExactFreeSpace(page) < esize + nsize + 2 * sizeof(ItemIdData))
 			{
 				if (!BlockNumberIsValid(hint) &&
-				    (OffsetNumberIsValid(HnswFindFreeSlot(page, blkno, 1)) ||
+				    (OffsetNumberIsValid(
+				         HnswFindFreeSlot(index, page, blkno, 1, info->dim, info->m)) ||
 				     PageGetExactFreeSpace(page) >= esize + nsize0 + 2 * sizeof(ItemIdData)))
 					hint = blkno;
 				UnlockReleaseBuffer(buf);
@@ -242,8 +246,8 @@ HnswPlaceElement(Relation index, HnswIndexInfo *info, const float *vec, int leve
 		if (isnew)
 			HnswInitPage(buf, page);
 
-		if (HnswPlaceOnPage(index, page, blkno, etup, esize, ntup, nsize, elemtid,
-		                    &remoteNeighbors))
+		if (HnswPlaceOnPage(index, page, blkno, etup, esize, ntup, nsize, info->dim, info->m,
+		                    elemtid, &remoteNeighbors))
 		{
 			GenericXLogFinish(state);
 			UnlockReleaseBuffer(buf);
@@ -281,6 +285,12 @@ HnswLockNeighbors(Relation index, HnswIndexInfo *info, VxNodeId node, Buffer *bu
 	Page page;
 
 	UnlockReleaseBuffer(buf);
+	if (ItemPointerGetBlockNumber(&ntid) == HNSW_METAPAGE_BLKNO ||
+	    ItemPointerGetBlockNumber(&ntid) >= RelationGetNumberOfBlocks(index))
+		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+		                errmsg("index \"%s\" has a dangling neighbour list",
+		                       RelationGetRelationName(index)),
+		                errhint("Please REINDEX it.")));
 	buf = ReadBuffer(index, ItemPointerGetBlockNumber(&ntid));
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	*stateOut = GenericXLogStart(index);

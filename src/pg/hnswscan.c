@@ -213,20 +213,15 @@ HnswSweep(IndexScanDesc scan)
 		maxoff = PageIsNew(page) ? InvalidOffsetNumber : PageGetMaxOffsetNumber(page);
 		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
 		{
-			ItemId itemid = PageGetItemId(page, off);
-			HnswElementTuple etup = (HnswElementTuple)PageGetItem(page, itemid);
+			HnswElementTuple etup = HnswPageElement(index, page, blkno, off, so->info.dim);
 			VxNodeId id = HnswNodeId(blkno, off);
-			ItemPointerData tid;
 			bool returned;
 
-			if (!ItemIdIsNormal(itemid) || etup->type != HNSW_ELEMENT_TUPLE ||
-			    etup->state != HNSW_ELEMENT_LIVE)
+			if (etup == NULL || etup->state != HNSW_ELEMENT_LIVE)
 				continue;
 			hash_search(so->returned, &id, HASH_FIND, &returned);
 			if (returned)
 				continue;
-			ItemPointerSet(&tid, blkno, off);
-			etup = HnswElementOnPage(index, page, &tid, so->info.dim);
 			if (n == cap)
 			{
 				cap *= 2;

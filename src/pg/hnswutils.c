@@ -105,7 +105,9 @@ HnswReadMeta(Relation index, HnswIndexInfo *info)
 	UnlockReleaseBuffer(buf);
 
 	if (info->m < HNSW_MIN_M || info->m > HNSW_MAX_M || info->dim < 1 ||
-	    info->dim > VECTOR_MAX_DIM || info->metric > VX_METRIC_L1)
+	    info->dim > VECTOR_MAX_DIM || info->dim != TupleDescAttr(index->rd_att, 0)->atttypmod ||
+	    info->metric > VX_METRIC_L1 || info->entryLevel < -1 ||
+	    info->entryLevel > VX_HNSW_MAX_LEVEL)
 		ereport(ERROR,
 		        (errcode(ERRCODE_INDEX_CORRUPTED),
 		         errmsg("index \"%s\" has a corrupted metapage", RelationGetRelationName(index)),
@@ -322,6 +324,11 @@ HnswSetLevelList(HnswNeighborTuple ntup, int m, int level, const VxNodeId *ids, 
 	int start = HnswLevelStart(m, level);
 	int slots = HnswLevelSlots(m, level);
 
+	/* a damaged tuple shorter than its levels is never written past its end */
+	if (level >= ntup->levels || start + slots > ntup->count)
+		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+		                errmsg("hnsw neighbour list too short for level %d", level),
+		                errhint("Please REINDEX the index.")));
 	Assert(count <= slots);
 	for (int i = 0; i < slots; i++)
 	{
@@ -445,6 +452,29 @@ HnswReaderLock(HnswGraphReader *reader, BlockNumber blkno)
 }
 
 /*
+ * Whether a normal item of at least minlen bytes lies wholly between the
+ * line pointers and the special space of its page.  Every item is checked
+ * so before its contents are read: a damaged line pointer could otherwise
+ * point reads, and writes, past the page.
+ */
+static inline bool
+HnswItemFits(Page page, ItemId itemid, Size minlen)
+{
+	return ItemIdIsNormal(itemid) && ItemIdGetLength(itemid) >= minlen &&
+	       ItemIdGetOffset(itemid) >= SizeOfPageHeaderData &&
+	       ItemIdGetOffset(itemid) + ItemIdGetLength(itemid) <= ((PageHeader)page)->pd_special;
+}
+
+/* Whether an element tuple's own fields are in range. */
+static inline bool
+HnswElementSane(HnswElementTuple etup, int dim)
+{
+	return etup->dim == dim && etup->level <= VX_HNSW_MAX_LEVEL &&
+	       etup->state <= HNSW_ELEMENT_FREE && etup->neighborLevels > etup->level &&
+	       etup->neighborLevels <= VX_HNSW_MAX_LEVEL + 1;
+}
+
+/*
  * The element tuple at tid on a locked page; an ERROR if it is not a valid
  * element of this index.
  */
@@ -463,13 +493,42 @@ HnswElementOnPage(Relation index, Page page, ItemPointer tid, int dim)
 		         errhint("Please REINDEX it.")));
 	itemid = PageGetItemId(page, offno);
 	etup = (HnswElementTuple)PageGetItem(page, itemid);
-	if (!ItemIdIsNormal(itemid) || ItemIdGetLength(itemid) < HNSW_ELEMENT_TUPLE_SIZE(dim) ||
-	    etup->type != HNSW_ELEMENT_TUPLE || etup->dim != dim)
+	if (!HnswItemFits(page, itemid, HNSW_ELEMENT_TUPLE_SIZE(dim)) ||
+	    etup->type != HNSW_ELEMENT_TUPLE || !HnswElementSane(etup, dim))
 		ereport(ERROR,
 		        (errcode(ERRCODE_INDEX_CORRUPTED),
 		         errmsg("index \"%s\" links to a non-element item (%u,%u)",
 		                RelationGetRelationName(index), ItemPointerGetBlockNumber(tid), offno),
 		         errhint("Please REINDEX it.")));
+	return etup;
+}
+
+/*
+ * For loops over the items of a locked page: the element tuple at offset
+ * off (at most the page's last), or NULL if the item there is not an element
+ * (a neighbour tuple or an unused line pointer).  A damaged item is an ERROR.
+ */
+HnswElementTuple
+HnswPageElement(Relation index, Page page, BlockNumber blkno, OffsetNumber off, int dim)
+{
+	ItemId itemid = PageGetItemId(page, off);
+	HnswElementTuple etup;
+
+	if (!ItemIdIsNormal(itemid))
+		return NULL;
+	if (!HnswItemFits(page, itemid, 1))
+		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+		                errmsg("index \"%s\" has a damaged item (%u,%u)",
+		                       RelationGetRelationName(index), blkno, off),
+		                errhint("Please REINDEX it.")));
+	etup = (HnswElementTuple)PageGetItem(page, itemid);
+	if (etup->type != HNSW_ELEMENT_TUPLE)
+		return NULL;
+	if (!HnswItemFits(page, itemid, HNSW_ELEMENT_TUPLE_SIZE(dim)) || !HnswElementSane(etup, dim))
+		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+		                errmsg("index \"%s\" has a damaged element (%u,%u)",
+		                       RelationGetRelationName(index), blkno, off),
+		                errhint("Please REINDEX it.")));
 	return etup;
 }
 
@@ -490,7 +549,8 @@ HnswNeighborsOnPage(Relation index, Page page, ItemPointer ntid)
 		                errhint("Please REINDEX it.")));
 	itemid = PageGetItemId(page, noffno);
 	ntup = (HnswNeighborTuple)PageGetItem(page, itemid);
-	if (!ItemIdIsNormal(itemid) || ntup->type != HNSW_NEIGHBOR_TUPLE ||
+	if (!HnswItemFits(page, itemid, offsetof(HnswNeighborTupleData, slots)) ||
+	    ntup->type != HNSW_NEIGHBOR_TUPLE ||
 	    ItemIdGetLength(itemid) <
 	        offsetof(HnswNeighborTupleData, slots) + sizeof(ItemPointerData) * ntup->count)
 		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
@@ -527,6 +587,22 @@ HnswClearRemoteNeighbors(Relation index, ItemPointer ntid)
 	HnswClearNeighbors(HnswNeighborsOnPage(index, page, ntid));
 	GenericXLogFinish(state);
 	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * Check that the neighbour tuple at ntid, on a locked page, has room for
+ * `levels` levels of an index with this m: an insert is about to write them.
+ */
+void
+HnswCheckNeighborCapacity(Relation index, Page page, ItemPointer ntid, int levels, int m)
+{
+	HnswNeighborTuple ntup = HnswNeighborsOnPage(index, page, ntid);
+
+	if (ntup->levels != levels || ntup->count < HNSW_NEIGHBOR_SLOTS(m, levels))
+		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+		                errmsg("index \"%s\" has a corrupted neighbour list",
+		                       RelationGetRelationName(index)),
+		                errhint("Please REINDEX it.")));
 }
 
 /*

@@ -102,14 +102,10 @@ HnswMarkDead(HnswVacuumState *vs, IndexBulkDeleteResult *stats, IndexBulkDeleteC
 
 		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
 		{
-			ItemId itemid = PageGetItemId(page, off);
-			HnswElementTuple etup;
+			HnswElementTuple etup = HnswPageElement(vs->index, page, blkno, off, vs->info.dim);
 			VxNodeId id = HnswNodeId(blkno, off);
 
-			if (!ItemIdIsNormal(itemid))
-				continue;
-			etup = (HnswElementTuple)PageGetItem(page, itemid);
-			if (etup->type != HNSW_ELEMENT_TUPLE)
+			if (etup == NULL)
 				continue;
 			if (etup->state == HNSW_ELEMENT_DEAD)
 			{
@@ -208,14 +204,10 @@ HnswRepair(HnswVacuumState *vs)
 		/* collect the live elements of this page that need repair */
 		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
 		{
-			ItemId itemid = PageGetItemId(page, off);
-			HnswElementTuple etup;
+			HnswElementTuple etup = HnswPageElement(vs->index, page, blkno, off, dim);
 			bool needs = false;
 
-			if (!ItemIdIsNormal(itemid))
-				continue;
-			etup = (HnswElementTuple)PageGetItem(page, itemid);
-			if (etup->type != HNSW_ELEMENT_TUPLE || etup->state != HNSW_ELEMENT_LIVE)
+			if (etup == NULL || etup->state != HNSW_ELEMENT_LIVE)
 				continue;
 
 			/* lists on another page are checked once this page is unlocked */
@@ -301,16 +293,13 @@ HnswFreeDead(HnswVacuumState *vs)
 		buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->vinfo->strategy);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		page = BufferGetPage(buf);
+		HnswCheckPage(vs->index, page, blkno);
 		maxoff = PageGetMaxOffsetNumber(page);
 		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
 		{
-			ItemId itemid = PageGetItemId(page, off);
-			HnswElementTuple etup;
+			HnswElementTuple etup = HnswPageElement(vs->index, page, blkno, off, vs->info.dim);
 
-			if (!ItemIdIsNormal(itemid))
-				continue;
-			etup = (HnswElementTuple)PageGetItem(page, itemid);
-			if (etup->type != HNSW_ELEMENT_TUPLE || etup->state != HNSW_ELEMENT_DEAD ||
+			if (etup == NULL || etup->state != HNSW_ELEMENT_DEAD ||
 			    !HnswIsDead(vs, HnswNodeId(blkno, off)))
 				continue;
 			if (state == NULL)
