@@ -59,6 +59,16 @@
 #define HNSW_MIN_EF_SEARCH           1
 #define HNSW_MAX_EF_SEARCH           1000
 
+/*
+ * A heavyweight lock on this (never allocated) page number orders inserts and
+ * VACUUM: an insert holds it shared from reading the metapage to its last
+ * back-link; VACUUM holds it exclusive from choosing a new entry point through
+ * freeing the dead elements.  Without it an insert could link to an element
+ * after VACUUM's repair pass had gone by the linking page, and the freed slot,
+ * reused by a lower-level node, would leave a link inconsistent with levels.
+ */
+#define HNSW_UPDATE_LOCK ((BlockNumber)0xFFFFFFFE)
+
 /* Builds link their graph with several threads only from this many nodes */
 #define HNSW_PARALLEL_MIN_NODES 5000
 

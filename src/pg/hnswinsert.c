@@ -24,6 +24,7 @@
 #include "common/pg_prng.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
+#include "storage/lmgr.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
@@ -445,11 +446,18 @@ HnswInsertVector(Relation index, const float *vec, ItemPointer heaptid, HnswInde
 	VxError err;
 	VxStatus status;
 
+	/* the metapage (entry point) as VACUUM left it, and no VACUUM freeing while we link */
+	LockPage(index, HNSW_UPDATE_LOCK, ShareLock);
+	HnswReadMeta(index, info);
+
 	HnswPlaceElement(index, info, vec, level, heaptid, &elemtid);
 	self = HnswTidNodeId(&elemtid);
 
 	if (info->entry == VX_INVALID_NODE && HnswSetFirstEntry(index, info, self, level))
+	{
+		UnlockPage(index, HNSW_UPDATE_LOCK, ShareLock);
 		return;
+	}
 
 	params.dim = info->dim;
 	params.m = info->m;
@@ -469,6 +477,7 @@ HnswInsertVector(Relation index, const float *vec, ItemPointer heaptid, HnswInde
 
 	if (level > info->entryLevel)
 		HnswUpdateMeta(index, self, level, true, InvalidBlockNumber, true);
+	UnlockPage(index, HNSW_UPDATE_LOCK, ShareLock);
 }
 
 /*

@@ -15,6 +15,8 @@
  *      insert reuses the slot, and the insert hint moves back to the first
  *      page with a freed slot.
  *
+ * Passes 2 and 3 run under the update lock in exclusive mode (see hnsw.h), so
+ * no insert can link to a dead element between its repair and its freeing.
  * It may be called several times in one VACUUM; each call handles the rows it
  * is given.  DEAD elements left by an interrupted VACUUM are picked up by the
  * next one.  Concurrent inserts may link to a DEAD element between passes 2
@@ -27,6 +29,7 @@
 #include "commands/vacuum.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
+#include "storage/lmgr.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
@@ -357,6 +360,9 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	HnswMarkDead(&vs, stats, callback, callback_state);
 	if (vs.ndead > 0)
 	{
+		/* no insert may link to a dead element from here until it is freed */
+		LockPage(vs.index, HNSW_UPDATE_LOCK, ExclusiveLock);
+		HnswReadMeta(vs.index, &vs.info);
 		if (vs.info.entry == VX_INVALID_NODE || HnswIsDead(&vs, vs.info.entry))
 		{
 			/* the highest live element becomes the entry point, or the graph is empty */
@@ -370,6 +376,7 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 		HnswFreeDead(&vs);
 		if (BlockNumberIsValid(vs.firstFree))
 			HnswLowerInsertPage(vs.index, vs.firstFree);
+		UnlockPage(vs.index, HNSW_UPDATE_LOCK, ExclusiveLock);
 	}
 	stats->num_pages = RelationGetNumberOfBlocks(vs.index);
 	pfree(vs.dead);
