@@ -134,8 +134,9 @@ sub verify
 		"$label: the graph links to all but $check->{unreachable} of $rows rows");
 
 	# rows acknowledged in the crashed cycle are found through the index
+	my $last_hi = $last_lo + $clients * $range;
 	my @sample = split /\n/, $node->safe_psql('postgres',
-		"SELECT id FROM t WHERE id > $last_lo AND id < $last_lo + $clients * $range ORDER BY random() LIMIT 50");
+		"SELECT id FROM t WHERE id > $last_lo AND id < $last_hi ORDER BY random() LIMIT 50");
 	my $missed = self_lookup_failures($node, 't', '<->', \@sample);
 	cmp_ok(scalar(@$missed), '<=', $check->{unreachable},
 		"$label: " . scalar(@sample) . " rows of the crashed cycle are their own nearest neighbour through the index (missed: @$missed)");
