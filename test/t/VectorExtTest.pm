@@ -12,7 +12,8 @@ use Exporter 'import';
 
 our @EXPORT = qw(vx_node make_clustered_table make_queries recall_at_k check_index
   query_ids exact_ids clustered_vector_sql add_clustered_rows index_reachable_count
-  index_plan max_unreachable self_lookup_failures);
+  index_plan max_unreachable self_lookup_failures crash_server check_index_ok
+  describe_index_items);
 
 # A started node with the extension created in database postgres.
 sub vx_node
@@ -208,6 +209,100 @@ sub self_lookup_failures
 		 ORDER BY s.id;
 	});
 	return [ grep { length } split /\n/, $out ];
+}
+
+# Kill the server as a machine crash would: SIGKILL to the postmaster and
+# all its children at once (with only_postmaster => 1, to the postmaster
+# alone: its children then exit when they notice).  Waits until every one of
+# those processes is gone (reaped, so that a new postmaster does not take
+# the PID in postmaster.pid for a live server); false if that took over a
+# minute.
+sub crash_server
+{
+	my ($node, %opts) = @_;
+	my $pm = $node->{_pid};
+	die "node " . $node->name . " is not running" unless defined $pm;
+	my @kids;
+	for my $stat (glob('/proc/[0-9]*/stat'))
+	{
+		open(my $fh, '<', $stat) or next;
+		my $line = <$fh>;
+		close $fh;
+		next unless defined $line && $line =~ /^(\d+) \(.*\) \S (\d+) /s;
+		push @kids, $1 if $2 == $pm;
+	}
+	kill('KILL', @kids) unless $opts{only_postmaster};
+	$node->kill9;
+	my $deadline = time + 60;
+	while (time < $deadline)
+	{
+		return 1 unless grep { kill(0, $_) } ($pm, @kids);
+		select(undef, undef, undef, 0.01);
+	}
+	return 0;
+}
+
+# Run the checker (heapallindexed unless told otherwise) as a test named
+# $label; on failure the message names the items the checker complained
+# about, decoded from the raw pages.  Returns the checker's row as a hash,
+# or undef if it failed.
+sub check_index_ok
+{
+	my ($node, $index, $label, %opts) = @_;
+	my $heapallindexed = ($opts{heapallindexed} // 1) ? 'true' : 'false';
+	my $db = $opts{db} // 'postgres';
+	my ($ret, $out, $err) = $node->psql($db,
+		"SELECT elements, live, dead, free, links, links_to_free, unreachable FROM vector_ext_hnsw_check('$index', $heapallindexed)",
+		extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	unless (is($ret, 0, "$label: the checker passes on $index"))
+	{
+		diag($err . describe_index_items($node, $index, $err, $db));
+		return undef;
+	}
+	my @f = split /\|/, $out;
+	return {
+		elements => $f[0],
+		live => $f[1],
+		dead => $f[2],
+		free => $f[3],
+		links => $f[4],
+		links_to_free => $f[5],
+		unreachable => $f[6]
+	};
+}
+
+# The hnsw items whose TIDs "(block,offset)" appear in $text, decoded from
+# the raw pages with pageinspect: line pointer, and for element tuples type,
+# level, state, neighbour levels, heap TID and neighbour TID.
+sub describe_index_items
+{
+	my ($node, $index, $text, $db) = @_;
+	$db //= 'postgres';
+	my $out = '';
+	my @tids = ($text // '') =~ /\((\d+,\d+)\)/g;
+	return '' unless @tids;
+	my ($ret) = $node->psql($db, 'CREATE EXTENSION IF NOT EXISTS pageinspect');
+	return '' if $ret != 0;
+	for my $tid (@tids)
+	{
+		my ($blk, $off) = split /,/, $tid;
+		my ($r, $hex) = $node->psql($db, "SELECT encode(get_raw_page('$index', $blk), 'hex')");
+		next if $r != 0 || length($hex) < 16384;
+		my $page = pack('H*', $hex);
+		next if $off < 1 || 24 + 4 * $off > length($page);
+		my $lp = unpack('V', substr($page, 24 + 4 * ($off - 1), 4));
+		my ($lpoff, $flags, $len) = ($lp & 0x7fff, ($lp >> 15) & 3, $lp >> 17);
+		$out .= sprintf("\n(%d,%d): lp_off %d flags %d len %d", $blk, $off, $lpoff, $flags, $len);
+		next if $lpoff + 16 > length($page);
+		my ($type, $level, $state, $nlevels, $hhi, $hlo, $hpos, $nhi, $nlo, $npos) =
+		  unpack('C4 v3 v3', substr($page, $lpoff, 16));
+		$out .= sprintf(
+			"; type %d level %d state %d (0 live, 1 dead, 2 free) neighbour levels %d heap tid (%d,%d) neighbour tid (%d,%d)",
+			$type, $level, $state, $nlevels, ($hhi << 16) | $hlo, $hpos, ($nhi << 16) | $nlo, $npos)
+		  if $type == 1;
+	}
+	return $out;
 }
 
 1;
