@@ -13,6 +13,8 @@
  *     aside), and its floats survive format -> parse bit for bit;
  *   - arbitrary finite floats taken from the input survive encode -> decode.
  */
+#define VX_FUZZ_TARGET "fuzz_binary"
+#include "fuzz_check.h"
 #include "vector_binary.h"
 #include "vector_text.h"
 
@@ -26,20 +28,6 @@
 
 namespace
 {
-
-[[noreturn]] void
-fail(const char *what)
-{
-	std::fprintf(stderr, "fuzz_binary property violated: %s\n", what);
-	std::abort();
-}
-
-#define CHECK(cond)                                                                                \
-	do                                                                                             \
-	{                                                                                              \
-		if (!(cond))                                                                               \
-			fail(#cond);                                                                           \
-	} while (0)
 
 int
 be_int16(const uint8_t *p)

@@ -21,6 +21,8 @@
  *   - repair plan: the node's new lists never name a deleted node or the
  *     node itself; back-link updates as for an insert plan.
  */
+#define VX_FUZZ_TARGET "fuzz_hnsw"
+#include "fuzz_check.h"
 #include "vx_hnsw.h"
 
 #include <algorithm>
@@ -35,20 +37,6 @@
 
 namespace
 {
-
-[[noreturn]] void
-fail(const char *what)
-{
-	std::fprintf(stderr, "fuzz_hnsw property violated: %s\n", what);
-	std::abort();
-}
-
-#define CHECK(cond)                                                                                \
-	do                                                                                             \
-	{                                                                                              \
-		if (!(cond))                                                                               \
-			fail(#cond);                                                                           \
-	} while (0)
 
 struct Graph
 {

@@ -17,6 +17,8 @@
  *   - format -> parse gives back the same floats bit for bit, and the
  *     formatted text fits format_capacity.
  */
+#define VX_FUZZ_TARGET "fuzz_text"
+#include "fuzz_check.h"
 #include "vector_text.h"
 
 #include <cerrno>
@@ -30,20 +32,6 @@
 
 namespace
 {
-
-[[noreturn]] void
-fail(const char *what)
-{
-	std::fprintf(stderr, "fuzz_text property violated: %s\n", what);
-	std::abort();
-}
-
-#define CHECK(cond)                                                                                \
-	do                                                                                             \
-	{                                                                                              \
-		if (!(cond))                                                                               \
-			fail(#cond);                                                                           \
-	} while (0)
 
 bool
 same_bits(float a, float b)
