@@ -127,18 +127,21 @@ sub verify
 	is($changed, 0, "$label: statements in doubt kept the outcome first seen");
 
 	my $rows = $node->safe_psql('postgres', 'SELECT count(*) FROM t');
-	my $check = check_index_ok($node, 't_idx', $label)
-	  // { live => -1, unreachable => $rows };
-	cmp_ok($check->{live}, '>=', $rows, "$label: $rows rows, $check->{live} live elements");
-	cmp_ok($check->{unreachable}, '<=', max_unreachable($rows),
-		"$label: the graph links to all but $check->{unreachable} of $rows rows");
+	my $check = check_index_ok($node, 't_idx', $label);
+	if ($check)
+	{
+		cmp_ok($check->{live}, '>=', $rows, "$label: $rows rows, $check->{live} live elements");
+		cmp_ok($check->{unreachable}, '<=', max_unreachable($rows),
+			"$label: the graph links to all but $check->{unreachable} of $rows rows");
+	}
+	my $unreachable = $check ? $check->{unreachable} : max_unreachable($rows);
 
 	# rows acknowledged in the crashed cycle are found through the index
 	my $last_hi = $last_lo + $clients * $range;
 	my @sample = split /\n/, $node->safe_psql('postgres',
 		"SELECT id FROM t WHERE id > $last_lo AND id < $last_hi ORDER BY random() LIMIT 50");
 	my $missed = self_lookup_failures($node, 't', '<->', \@sample);
-	cmp_ok(scalar(@$missed), '<=', $check->{unreachable},
+	cmp_ok(scalar(@$missed), '<=', $unreachable,
 		"$label: " . scalar(@sample) . " rows of the crashed cycle are their own nearest neighbour through the index (missed: @$missed)");
 
 	# the index takes an insert and VACUUM completes, without REINDEX
@@ -146,12 +149,15 @@ sub verify
 	$node->safe_psql('postgres',
 		"INSERT INTO t (id, v) SELECT $id, " . clustered_vector_sql('t', 1 + $cycle % $ncenters));
 	is_deeply(self_lookup_failures($node, 't', '<->', [$id]), [], "$label: a row inserted after the restart is found through the index");
-	my ($ret, $out, $err) = $node->psql('postgres', 'VACUUM t');
+	# FREEZE makes VACUUM wait for the cleanup lock of every page with dead
+	# rows (a plain VACUUM skips pruning a page another process has pinned
+	# for a moment, the checkpointer for one)
+	my ($ret, $out, $err) = $node->psql('postgres', 'VACUUM (FREEZE) t');
 	is($ret, 0, "$label: VACUUM completes") or diag($err);
-	# nothing else runs now: VACUUM removed every dead row and its element
+	# nothing else changes t now: VACUUM removed every dead row and its element
 	$rows = $node->safe_psql('postgres', 'SELECT count(*) FROM t');
-	$check = check_index_ok($node, 't_idx', "$label, after VACUUM") // { live => -1 };
-	is($check->{live}, $rows, "$label: after VACUUM, $rows rows and as many live elements");
+	$check = check_index_ok($node, 't_idx', "$label, after VACUUM");
+	is($check->{live}, $rows, "$label: after VACUUM, $rows rows and as many live elements") if $check;
 }
 
 like(

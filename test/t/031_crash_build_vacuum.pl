@@ -190,7 +190,7 @@ my $recall = recall_at_k($node, 't', 'q', '<->', 10, 'SET hnsw.ef_search = 100;'
 cmp_ok($recall, '>=', 0.95, "recall\@10 of the recovered index is $recall");
 add_clustered_rows($node, 't', $rows + 1, 500);
 $node->safe_psql('postgres', "DELETE FROM t WHERE id % 7 = 0");
-my ($ret, $out, $err) = $node->psql('postgres', 'VACUUM t');
+my ($ret, $out, $err) = $node->psql('postgres', 'VACUUM (FREEZE) t');
 is($ret, 0, 'VACUUM of the recovered index works') or diag($err);
 $check = check_index_ok($node, 't_idx', 'after inserts, deletes and VACUUM on the recovered index');
 $count = $node->safe_psql('postgres', 'SELECT count(*) FROM t');
@@ -250,16 +250,18 @@ for my $round (
 		my @errors = grep { /ERROR:/ } split /\n/, $lerr;
 		is(scalar(@errors), 0, "$label: the concurrent inserts got no ERROR") or diag(join("\n", @errors));
 	}
-	ok(defined $phase && !$finished, "$label: the crash hit the index pass of VACUUM");
+	ok(defined $phase && !$finished, "$label: the crash hit VACUUM once its index pass had started");
 
 	my $rowcount = $node->safe_psql('postgres', 'SELECT count(*) FROM t');
 	my $c = check_index_ok($node, 't_idx', "$label: after the restart");
 	note "$label: after the restart, $c->{live} live, $c->{dead} dead, $c->{free} free elements for $rowcount rows"
 	  if $c;
-	cmp_ok($c->{dead}, '>', 0, "$label: the crash left DEAD elements for the next VACUUM") if $c;
+	# unless the random delay let the index pass end before the crash
+	cmp_ok($c->{dead}, '>', 0, "$label: the crash left DEAD elements for the next VACUUM")
+	  if $c && defined $phase && $phase !~ /then/;
 	$recall = recall_at_k($node, 't', 'q', '<->', 10, 'SET hnsw.ef_search = 100;');
 	cmp_ok($recall, '>=', 0.9, "$label: recall\@10 after the restart is $recall");
-	my ($r, $o, $e) = $node->psql('postgres', 'VACUUM t');
+	my ($r, $o, $e) = $node->psql('postgres', 'VACUUM (FREEZE) t');
 	is($r, 0, "$label: the next VACUUM completes") or diag($e);
 	$rowcount = $node->safe_psql('postgres', 'SELECT count(*) FROM t');
 	$c = check_index_ok($node, 't_idx', "$label: after the next VACUUM");

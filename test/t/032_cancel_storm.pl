@@ -76,6 +76,8 @@ sub send_query
 {
 	my ($s, $sql) = @_;
 	my $banner = 'storm done ' . ++$banner_no;
+	# the session's timeout counts per query, not for the whole loop
+	$s->{timeout}->start;
 	$s->{stdout} = '';
 	$s->{stderr} = '';
 	$s->{stdin} .= "$sql\n;\n\\echo '$banner'\n\\warn '$banner'\n";
@@ -136,6 +138,13 @@ sub a_safe
 	die "$sql kept being cancelled";
 }
 
+# total bytes of the session's memory contexts by name
+sub contexts
+{
+	return map { split /\|/ } split /\n/,
+	  a_safe('SELECT name, sum(total_bytes) FROM pg_backend_memory_contexts GROUP BY name');
+}
+
 sub memory
 {
 	my $ctx = a_safe('SELECT sum(total_bytes) FROM pg_backend_memory_contexts');
@@ -160,7 +169,7 @@ for my $kind (@kinds)
 
 my %count;           # kind => outcome => n
 my @bad;             # unexpected errors
-my ($mem50, $rss50);
+my ($mem50, $rss50, %contexts50);
 my $threads_after_cancel = 1;
 my $total = $per_kind * @kinds;
 my $t0 = time;
@@ -171,12 +180,16 @@ for my $i (1 .. $total)
 	a_safe($op->{setup}) if $op->{setup};
 	# a timeout or cancel between 1 ms and 1.1 times the uncancelled duration
 	my $at = 1 + int(rand(1.1 * $duration{$kind}));
+	my $t = time;
 	my ($out, $err) = $i % 2 ? run_cancelled($op->{sql}, $at, undef) : run_cancelled($op->{sql}, undef, $at);
+	my $elapsed = (time - $t) * 1000;
 	my @errors = error_lines($err);
 	my $outcome;
 	if (!@errors)
 	{
 		$outcome = 'completed';
+		# what it takes now (VACUUM has less to do once one completed)
+		$duration{$kind} = $elapsed;
 	}
 	elsif (@errors == 1 && $errors[0] =~ /^ERROR:  57014: canceling statement due to (statement timeout|user request)$/)
 	{
@@ -194,9 +207,18 @@ for my $i (1 .. $total)
 		my (undef, undef, $threads) = memory();
 		$threads_after_cancel = $threads if $threads > $threads_after_cancel;
 	}
-	($mem50, $rss50) = memory() if $i == 50;
+	if ($i == 50)
+	{
+		($mem50, $rss50) = memory();
+		%contexts50 = contexts();
+	}
 }
 my ($mem_end, $rss_end, $threads_end) = memory();
+my %contexts_end = contexts();
+my @growth = sort { ($contexts_end{$b} // 0) - ($contexts50{$b} // 0) <=> ($contexts_end{$a} // 0) - ($contexts50{$a} // 0) }
+  keys %contexts_end;
+note 'memory contexts that grew most after iteration 50: '
+  . join(', ', map { sprintf('%s %+d bytes', $_, $contexts_end{$_} - ($contexts50{$_} // 0)) } @growth[ 0 .. 4 ]);
 note sprintf('%d iterations in %.0f s', $total, time - $t0);
 for my $kind (@kinds)
 {
@@ -225,7 +247,7 @@ unlike(slurp_file($node->logfile), qr/terminated by signal|PANIC|TRAP:/, 'no pro
 my $check = check_index_ok($node, 't_idx', 'after the storm');
 is($check->{live}, $node->safe_psql('postgres', 'SELECT count(*) FROM t'), 'one live element per row after the storm')
   if $check && $check->{dead} == 0;
-$node->safe_psql('postgres', 'VACUUM t');
+$node->safe_psql('postgres', 'VACUUM (FREEZE) t');
 $check = check_index_ok($node, 't_idx', 'after a last VACUUM');
 is($check->{live}, $node->safe_psql('postgres', 'SELECT count(*) FROM t'), 'one live element per row after a last VACUUM')
   if $check;
