@@ -19,9 +19,10 @@
  * no insert can link to a dead element between its repair and its freeing.
  * It may be called several times in one VACUUM; each call handles the rows it
  * is given.  DEAD elements left by an interrupted VACUUM are picked up by the
- * next one.  Concurrent inserts may link to a DEAD element between passes 2
- * and 3; such a link leads to a FREE (or reused) slot, which costs recall
- * until the next VACUUM but is never wrong: scans only return LIVE elements.
+ * next one.  Inserts that run between passes 1 and 2 may link to a DEAD
+ * element; pass 2 repairs those links.  None can be made during passes 2 and
+ * 3, which hold the update lock exclusively, so no live element links to a
+ * slot that is freed and later reused by another node.
  */
 #include "postgres.h"
 
