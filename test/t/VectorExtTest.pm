@@ -116,20 +116,26 @@ sub recall_at_k
 sub check_index
 {
 	my ($node, $index, $heapallindexed, $db) = @_;
-	$heapallindexed = $heapallindexed ? 'true' : 'false';
-	my $row = $node->safe_psql($db // 'postgres',
-		"SELECT elements, live, dead, free, links, links_to_free, unreachable FROM vector_ext_hnsw_check('$index', $heapallindexed)"
-	);
+	return checker_row(
+		$node->safe_psql($db // 'postgres', checker_sql($index, $heapallindexed)));
+}
+
+# The checker's query, and its output row as a hash.
+my @checker_columns = qw(elements live dead free links links_to_free unreachable);
+
+sub checker_sql
+{
+	my ($index, $heapallindexed) = @_;
+	return 'SELECT ' . join(', ', @checker_columns)
+	  . " FROM vector_ext_hnsw_check('$index', "
+	  . ($heapallindexed ? 'true' : 'false') . ')';
+}
+
+sub checker_row
+{
+	my ($row) = @_;
 	my @f = split /\|/, $row;
-	return {
-		elements => $f[0],
-		live => $f[1],
-		dead => $f[2],
-		free => $f[3],
-		links => $f[4],
-		links_to_free => $f[5],
-		unreachable => $f[6]
-	};
+	return { map { $checker_columns[$_] => $f[$_] } 0 .. $#checker_columns };
 }
 
 # SQL expression for one vector drawn like make_clustered_table's rows: the
@@ -249,10 +255,9 @@ sub crash_server
 sub check_index_ok
 {
 	my ($node, $index, $label, %opts) = @_;
-	my $heapallindexed = ($opts{heapallindexed} // 1) ? 'true' : 'false';
 	my $db = $opts{db} // 'postgres';
 	my ($ret, $out, $err) = $node->psql($db,
-		"SELECT elements, live, dead, free, links, links_to_free, unreachable FROM vector_ext_hnsw_check('$index', $heapallindexed)",
+		checker_sql($index, $opts{heapallindexed} // 1),
 		extra_params => [ '-v', 'VERBOSITY=verbose' ]);
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
 	unless (is($ret, 0, "$label: the checker passes on $index"))
@@ -260,16 +265,7 @@ sub check_index_ok
 		diag($err . describe_index_items($node, $index, $err, $db));
 		return undef;
 	}
-	my @f = split /\|/, $out;
-	return {
-		elements => $f[0],
-		live => $f[1],
-		dead => $f[2],
-		free => $f[3],
-		links => $f[4],
-		links_to_free => $f[5],
-		unreachable => $f[6]
-	};
+	return checker_row($out);
 }
 
 # The hnsw items whose TIDs "(block,offset)" appear in $text, decoded from
