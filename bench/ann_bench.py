@@ -27,7 +27,16 @@ cluster:
    ef_construction / metric on one thread (QPS from whole-batch calls; one
    call per query in the same loop as ours for latencies); reports ours /
    hnswlib and ours / ceiling, where the ceiling is 1 / (floor + hnswlib's
-   time per query).
+   time per query);
+6. last, single-row inserts into the measured index: for each client count
+   (--insert-clients), that many connections, each in its own thread of this
+   process, insert --insert-rows fresh vectors of the mixture between them,
+   one prepared ``INSERT INTO t (id, v) VALUES ($1, $2)`` (binary
+   parameters, autocommit: one transaction per row) at a time; reports rows
+   per second from a common start to the last commit, per-insert p50 / p99
+   and the backends' CPU, checks the row count, then deletes the rows and
+   vacuums the table, so that every client count starts from the same base
+   rows.
 
 Prints a table and appends JSON lines (one per measurement, all sharing a
 run_id) to --out.
@@ -143,6 +152,12 @@ def parse_args(argv=None):
                    help="queries timed for exact search (0 skips it)")
     p.add_argument("--exact-workers", type=int, default=0,
                    help="max_parallel_workers_per_gather for exact search")
+    p.add_argument("--insert-rows", type=int,
+                   help="rows inserted one statement at a time into the measured index for each "
+                   "client count (default 2000, --quick 500; 0 skips the insert measurement)")
+    p.add_argument("--insert-clients", default="1,4",
+                   help="client counts (connections, one thread each) for the insert "
+                   "measurement, comma-separated")
     p.add_argument("--skip-hnswlib", action="store_true", help="no hnswlib comparator")
     p.add_argument("--hnswlib-m", type=int, help="default: m from the index DDL, else 16")
     p.add_argument("--hnswlib-ef-construction", type=int,
@@ -156,6 +171,8 @@ def parse_args(argv=None):
         args.rows = 20_000 if args.quick else ds["rows"]
     if args.queries is None:
         args.queries = 200 if args.quick else 1000
+    if args.insert_rows is None:
+        args.insert_rows = 500 if args.quick else 2000
     args.dim = ds["dim"]
     args.metric = ds["metric"]
     args.op, opclass, args.space = METRICS[args.metric]
@@ -168,10 +185,17 @@ def parse_args(argv=None):
     try:
         args.values = [int(v) for v in args.values.split(",") if v.strip()]
         args.workers = [int(w) for w in args.workers.split(",") if w.strip()]
+        args.insert_clients = [int(c) for c in args.insert_clients.split(",") if c.strip()]
     except ValueError as e:
-        p.error(f"--values / --workers take comma-separated integers: {e}")
+        p.error(f"--values / --workers / --insert-clients take comma-separated integers: {e}")
     if not args.values or not args.workers:
         p.error("--values and --workers need at least one value")
+    if args.insert_rows < 0:
+        p.error("--insert-rows must be 0 (skip) or more")
+    if args.insert_rows and not args.insert_clients:
+        p.error("--insert-clients needs at least one value")
+    if args.insert_rows and not all(1 <= c <= args.insert_rows for c in args.insert_clients):
+        p.error("--insert-clients values must be between 1 and --insert-rows")
     if args.rounds < 1:
         p.error("--rounds must be at least 1")
     if args.rows < K + 1 or args.queries < 1:
@@ -205,7 +229,23 @@ def make_dataset(args):
     smaller --rows gives a prefix of the larger base set.  For the cosine
     dataset every vector is normalised to unit length.
     """
-    centre_ss, base_ss, query_ss = np.random.SeedSequence(args.seed).spawn(3)
+    draw, (base_ss, query_ss, _) = mixture(args)
+    return draw(base_ss, args.rows), draw(query_ss, args.queries)
+
+
+def make_insert_vectors(args, n):
+    """n more vectors of the same mixture for the insert measurement, from a
+    fourth independent stream of the seed: neither base rows nor queries."""
+    draw, (_, _, insert_ss) = mixture(args)
+    return draw(insert_ss, n)
+
+
+def mixture(args):
+    """The draw(stream, n) function of the dataset's mixture and its streams
+    for the base set, the queries and the inserted rows."""
+    # spawn(4) gives the same first three children as spawn(3) did, so the
+    # base set and the queries did not change when the insert stream came.
+    centre_ss, base_ss, query_ss, insert_ss = np.random.SeedSequence(args.seed).spawn(4)
     centres = np.random.default_rng(centre_ss).standard_normal((CENTRES, args.dim),
                                                                  dtype=np.float32)
 
@@ -223,7 +263,7 @@ def make_dataset(args):
             out /= np.linalg.norm(out, axis=1, keepdims=True)
         return out
 
-    return draw(base_ss, args.rows), draw(query_ss, args.queries)
+    return draw, (base_ss, query_ss, insert_ss)
 
 
 def exact_distances(metric, base_rows, q):
@@ -884,6 +924,241 @@ def exact_search(conn, args, queries, truth):
 
 
 # --------------------------------------------------------------------------
+# single-row inserts
+
+INSERT_WARMUP = 3  # untimed rows each client inserts (and deletes) before the start
+
+
+def split_rows(n, clients):
+    """Rows per client: n shared as evenly as possible (the first n % clients
+    clients take one more), summing to exactly n."""
+    if clients < 1 or n < 0:
+        raise ValueError(f"cannot split {n} rows over {clients} clients")
+    share, extra = divmod(n, clients)
+    return [share + (c < extra) for c in range(clients)]
+
+
+def insert_id_ranges(first_id, n, clients):
+    """Each client's ids: consecutive disjoint ranges, in client order, that
+    together are exactly first_id .. first_id + n - 1."""
+    ranges, start = [], first_id
+    for m in split_rows(n, clients):
+        ranges.append(range(start, start + m))
+        start += m
+    return ranges
+
+
+def relation_sizes(conn, args, index):
+    return conn.execute(
+        "SELECT pg_relation_size(c.oid), pg_table_size(%s::regclass) FROM pg_class c "
+        "WHERE c.relname = %s", [args.table, index]).fetchone()
+
+
+def insert_run(conn, args, index, clients, max_id, vectors):
+    """--insert-rows single-row inserts by `clients` connections at once.
+
+    vectors[i] is inserted with id max_id + 1 + i (i < --insert-rows); the
+    INSERT_WARMUP rows per client after those are warm-up rows.  Each client
+    is a thread of this process with its own autocommit connection.  It
+    first inserts its warm-up rows with the timed statement and deletes them
+    again (its backend then has the library loaded, the relations cached and
+    the statement prepared; a rollback instead would make psycopg forget its
+    prepared statements), then waits at a barrier.  The clock starts when the
+    last client arrives and stops at the last commit.  psycopg releases the
+    GIL while it waits for the server, so the backends do run concurrently.
+    Afterwards the inserted ids are counted (exactly --insert-rows, none
+    missing or doubled) and a sample is looked up through the index; the rows
+    are left in place (insert_cleanup removes them).
+    """
+    n = args.insert_rows
+    first_id = max_id + 1
+    t = sql.Identifier(args.table)
+    stmt = sql.SQL("INSERT INTO {} (id, v) VALUES (%b, %b) /* ann_bench insert */").format(t)
+    drop = sql.SQL("DELETE FROM {} WHERE id >= %b AND id < %b").format(t)
+    ranges = insert_id_ranges(first_id, n, clients)
+    index_bytes0, table_bytes0 = relation_sizes(conn, args, index)
+    conns = []
+    try:
+        for _ in range(clients):
+            conns.append(connect(args, args.dbname, autocommit=True))
+            register_vector(conns[-1])
+    except BaseException:
+        for cn in conns:
+            cn.close()
+        raise
+    pids = [cn.info.backend_pid for cn in conns]
+    at_start = {}
+
+    def started():  # run by the last client to reach the barrier, before any is released
+        at_start["backend_cpu"] = [backend_cpu_s(pid) for pid in pids]
+        at_start["client_cpu"] = time.process_time()
+        at_start["busy"] = machine_busy_s()
+        at_start["t"] = time.perf_counter()
+
+    barrier = threading.Barrier(clients, action=started)
+    stop = threading.Event()
+    latencies = [[] for _ in range(clients)]
+    ends = [None] * clients
+    executions = [None] * clients  # of the server-side prepared INSERT, warm-up included
+    errors = []
+
+    def client(c):
+        try:
+            cur = conns[c].cursor(binary=True)
+            warm = first_id + n + c * INSERT_WARMUP
+            for i in range(warm, warm + INSERT_WARMUP):
+                cur.execute(stmt, [Int4(i), vectors[i - first_id]], prepare=True)
+            cur.execute(drop, [Int4(warm), Int4(warm + INSERT_WARMUP)])
+            barrier.wait(timeout=600)
+            lat = latencies[c]
+            for i in ranges[c]:
+                if stop.is_set():
+                    return
+                start = time.perf_counter()
+                cur.execute(stmt, [Int4(i), vectors[i - first_id]], prepare=True)
+                lat.append((time.perf_counter() - start) * 1000)
+            ends[c] = time.perf_counter()
+            executions[c] = conns[c].execute(
+                "SELECT coalesce(sum(generic_plans + custom_plans), 0)::bigint "
+                "FROM pg_prepared_statements WHERE statement LIKE %s", ["%ann_bench insert */%"]
+            ).fetchone()[0]
+        except BaseException as e:  # noqa: BLE001 - raised again by the main thread
+            errors.append(e)
+            stop.set()
+            barrier.abort()
+
+    threads = [threading.Thread(target=client, args=(c,), daemon=True) for c in range(clients)]
+    try:
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        if errors:
+            raise errors[0]
+        backend_cpu1 = [backend_cpu_s(pid) for pid in pids]
+        client_cpu1 = time.process_time()
+        busy1 = machine_busy_s()
+    finally:
+        stop.set()
+        barrier.abort()
+        for th in threads:
+            th.join()
+        for cn in conns:
+            cn.close()
+
+    seconds = max(ends) - at_start["t"]
+    lat = np.concatenate([np.asarray(x) for x in latencies])
+    count, distinct, lo, hi = conn.execute(
+        sql.SQL("SELECT count(*), count(DISTINCT id), min(id), max(id) FROM {} "
+                "WHERE id > %s").format(t), [max_id]).fetchone()
+    if (count, distinct, lo, hi) != (n, n, first_id, first_id + n - 1):
+        raise RuntimeError(f"after inserting ids {first_id}..{first_id + n - 1} with {clients} "
+                           f"clients the table has {count} rows ({distinct} distinct ids, "
+                           f"{lo}..{hi}) with id > {max_id}, expected {n}")
+    sample = np.unique(np.linspace(0, n - 1, min(20, n)).astype(int))
+    found = found_by_index(conn, args, index, [first_id + int(i) for i in sample],
+                           vectors[sample])
+    index_bytes1, table_bytes1 = relation_sizes(conn, args, index)
+    b0 = at_start["backend_cpu"]
+    cpu = (sum(y - x for x, y in zip(b0, backend_cpu1))
+           if None not in b0 and None not in backend_cpu1 else None)
+    client_cpu = client_cpu1 - at_start["client_cpu"]
+    busy0 = at_start["busy"]
+    others = (busy1 - busy0 - cpu - client_cpu if None not in (busy0, busy1, cpu) else None)
+    return {
+        "clients": clients,
+        "rows": n,
+        "seconds": seconds,
+        "rows_per_s": n / seconds,
+        "mean_ms": float(lat.mean()),
+        "p50_ms": float(np.percentile(lat, 50)),
+        "p99_ms": float(np.percentile(lat, 99)),
+        "client_rows": [len(r) for r in ranges],
+        "client_seconds": [e - at_start["t"] for e in ends],
+        "prepared_executions": executions,
+        "backend_cpu_s": cpu,
+        "backend_cpu_ms_per_row": cpu / n * 1000 if cpu is not None else None,
+        "client_cpu_s": client_cpu,
+        "other_processes_cpu_s": others,
+        "clients_are": "threads of one Python process",
+        "first_id": first_id,
+        "found_by_index": found,
+        "found_checked": len(sample),
+        "index": index,
+        "index_bytes_before": index_bytes0,
+        "index_bytes_after": index_bytes1,
+        "table_bytes_before": table_bytes0,
+        "table_bytes_after": table_bytes1,
+        "warmup_rows_per_client": INSERT_WARMUP,
+        "statement": stmt.as_string(conn),
+    }
+
+
+def found_by_index(conn, args, index, ids, vectors):
+    """How many of the rows (ids, vectors) the index returns as their own
+    nearest neighbour at the largest knob value, with enable_seqscan = off
+    and the plan checked: the inserted rows went into the index too."""
+    cur = conn.cursor(binary=True)
+    tag = "ann_bench inserted"
+    stmt = sql.SQL("SELECT id FROM {} ORDER BY v {} %b LIMIT 1 /* {} */").format(
+        sql.Identifier(args.table), sql.SQL(args.op), sql.SQL(tag))
+    set_gucs(conn, {args.knob: max(args.values), "enable_seqscan": "off"})
+    try:
+        found = 0
+        for i, v in zip(ids, vectors):
+            cur.execute(stmt, [v], prepare=True)
+            row = cur.fetchone()
+            found += row is not None and row[0] == i
+        plan = explain(conn, tag, encode_text(vectors[0]).decode())
+    finally:
+        conn.execute(sql.SQL("RESET {}").format(sql.Identifier(args.knob)))
+        conn.execute("RESET enable_seqscan")
+    if not uses_index(plan, index):
+        raise RuntimeError(f"the look-up of inserted rows does not scan {index}: "
+                           f"{plan_text(plan)}")
+    return found
+
+
+def insert_cleanup(conn, args, max_id):
+    """Deletes every row with an id above max_id and vacuums the table (its
+    indexes drop the deleted rows too)."""
+    t = sql.Identifier(args.table)
+    start = time.perf_counter()
+    deleted = conn.execute(sql.SQL("DELETE FROM {} WHERE id > %s").format(t), [max_id]).rowcount
+    conn.execute(sql.SQL("VACUUM {}").format(t))
+    seconds = time.perf_counter() - start
+    left = conn.execute(sql.SQL("SELECT count(*) FROM {} WHERE id > %s").format(t),
+                        [max_id]).fetchone()[0]
+    if left:
+        raise RuntimeError(f"{left} rows with id > {max_id} remain after the cleanup")
+    return deleted, seconds
+
+
+def insert_bench(conn, args, index):
+    """insert_run for every --insert-clients value, each followed (also on
+    errors) by insert_cleanup, so that each starts from the base rows."""
+    max_id, count = conn.execute(sql.SQL("SELECT max(id), count(*) FROM {}").format(
+        sql.Identifier(args.table))).fetchone()
+    if max_id + args.insert_rows + INSERT_WARMUP * max(args.insert_clients) > 2**31 - 1:
+        raise RuntimeError(f"ids above {max_id} would overflow int4")
+    vectors = make_insert_vectors(
+        args, args.insert_rows + INSERT_WARMUP * max(args.insert_clients))
+    results = []
+    for clients in args.insert_clients:
+        print(f"[{time.strftime('%H:%M:%S')}] inserting {args.insert_rows} rows one at a time "
+              f"with {clients} client{'s' if clients > 1 else ''}", flush=True)
+        try:
+            r = insert_run(conn, args, index, clients, max_id, vectors)
+        finally:
+            deleted, cleanup_s = insert_cleanup(conn, args, max_id)
+        r.update({"base_rows": count, "max_base_id": max_id, "deleted": deleted,
+                  "cleanup_s": cleanup_s,
+                  "index_bytes_after_vacuum": relation_sizes(conn, args, index)[0]})
+        results.append(r)
+    return results
+
+
+# --------------------------------------------------------------------------
 # hnswlib
 
 
@@ -1004,7 +1279,8 @@ def fmt(x, spec, na="n/a"):
     return na if x is None else format(x, spec)
 
 
-def report(run, loaded, builds, floor, exact, points, hnsw_build, hnsw_points, comp):
+def report(run, loaded, builds, floor, exact, points, hnsw_build, hnsw_points, comp,
+           inserts=()):
     a = run
     print()
     print(f"== {a['dataset']}: {a['rows']} x {a['dim']} float32, metric {a['metric']} "
@@ -1106,6 +1382,49 @@ def report(run, loaded, builds, floor, exact, points, hnsw_build, hnsw_points, c
               "loop as ours (adds Python call overhead).")
         print(f"   ceiling = 1 / (floor mean {floor['mean_ms']:.3f} ms + hnswlib time per query "
               "at that recall)")
+    if inserts:
+        report_inserts(run, inserts)
+
+
+def report_inserts(run, inserts):
+    a = run
+    srv = a["server"]
+    print(f"Single-row inserts into the {inserts[0]['base_rows']}-row index "
+          f"({inserts[0]['index']}; the table also has the id btree):")
+    head = (f"   {'clients':>7} | {'rows':>6} {'seconds':>8} {'rows/s':>8} {'p50 ms':>8} "
+            f"{'p99 ms':>8} | {'backend CPU ms/row':>18} {'client CPU ms/row':>17} "
+            f"{'others CPUs':>11} | {'found':>5}")
+    print(head)
+    print("   " + "-" * (len(head) - 3))
+    for r in inserts:
+        others = (r["other_processes_cpu_s"] / r["seconds"]
+                  if r["other_processes_cpu_s"] is not None else None)
+        print(f"   {r['clients']:>7} | {r['rows']:>6} {r['seconds']:>8.2f} {r['rows_per_s']:>8.0f} "
+              f"{r['p50_ms']:>8.3f} {r['p99_ms']:>8.3f} | "
+              f"{fmt(r['backend_cpu_ms_per_row'], '.3f'):>18} "
+              f"{r['client_cpu_s'] / r['rows'] * 1000:>17.3f} {fmt(others, '.2f'):>11} | "
+              f"{r['found_by_index']:>2}/{r['found_checked']:<2}")
+    sizes = "; ".join(f"{r['clients']}: {r['index_bytes_before'] / 2**20:.1f} -> "
+                      f"{r['index_bytes_after'] / 2**20:.1f} -> "
+                      f"{mib(r['index_bytes_after_vacuum'])}" for r in inserts)
+    cleanup = ", ".join(f"{r['cleanup_s']:.1f}" for r in inserts)
+    tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+    for line in (
+        "one prepared INSERT INTO t (id, v) VALUES ($1, $2) per row, binary parameters, "
+        "autocommit (a transaction per row;",
+        f"fsync {srv['fsync']}, synchronous_commit {srv['synchronous_commit']}); fresh vectors "
+        "of the same mixture, ids above the base rows. The clients are",
+        "threads of one Python process (psycopg releases the GIL while it waits for the "
+        "server); rows/s = rows / (last commit - common",
+        "start); p50 / p99 over the per-insert times of all clients. others CPUs: CPUs that "
+        "other processes kept busy meanwhile",
+        f"(shared machine; CPU times come in {tick_ms:.0f} ms ticks). found: sampled inserted "
+        f"rows the index returns as their own nearest",
+        f"neighbour ({a['knob']} = {max(a['values'])}). After each run the rows were deleted "
+        f"and the table vacuumed ({cleanup} s); index size",
+        f"before -> after the inserts -> after the vacuum, by clients: {sizes}.",
+    ):
+        print("   " + line)
 
 
 def main(argv=None):
@@ -1153,6 +1472,7 @@ def main(argv=None):
                 "maintenance_work_mem": args.maintenance_work_mem,
                 "build_settings": args.build_settings, "warmup": args.warmup,
                 "rounds": args.rounds,
+                "insert_rows": args.insert_rows, "insert_clients": args.insert_clients,
                 "extension": extension, "library": lib_start,
                 "server": server, "data_gen_s": gen_s,
                 "truth": {"seconds": truth_s, "near_ties": len(truth.near_ties),
@@ -1199,6 +1519,11 @@ def main(argv=None):
                       flush=True)
                 exact = exact_search(conn, args, queries, truth)
                 emit("exact", **exact)
+            inserts = []
+            if args.insert_rows > 0:
+                inserts = insert_bench(conn, args, index)
+                for r in inserts:
+                    emit("insert", **r)
     except psycopg.OperationalError:
         now = library_state(lib_path)
         if now and lib_start and now["sha256"] != lib_start["sha256"]:
@@ -1216,7 +1541,7 @@ def main(argv=None):
     run["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     records.insert(0, {"run_id": run_id, "kind": "run", **run})
 
-    report(run, loaded, builds, floor, exact, points, hnsw_build, hnsw_points, comp)
+    report(run, loaded, builds, floor, exact, points, hnsw_build, hnsw_points, comp, inserts)
     print(f"load average at end: {run['loadavg_end'][0]:.2f}; run_id {run_id}")
     if args.out:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
@@ -1241,6 +1566,14 @@ def main(argv=None):
     if lib0 and lib1 and lib0["sha256"] != lib1["sha256"]:
         problems.append(f"{lib0['path']} was replaced during the run ({lib0['mtime']} -> "
                         f"{lib1['mtime']}): the results may mix two builds")
+    for r in inserts:
+        if any(e < m + INSERT_WARMUP for e, m in zip(r["prepared_executions"], r["client_rows"])):
+            print(f"NOTE: {r['clients']} insert client(s): the server counted fewer executions "
+                  f"of the prepared INSERT than rows inserted: {r['prepared_executions']}")
+        if r["found_by_index"] < r["found_checked"]:
+            print(f"NOTE: {r['clients']} insert client(s): the index returned only "
+                  f"{r['found_by_index']} of {r['found_checked']} sampled inserted rows as their "
+                  f"own nearest neighbour at {args.knob} = {max(args.values)}")
     forced = [str(p["value"]) for p in points if p["forced"]]
     if forced:
         print(f"NOTE: the planner did not choose the index at {args.knob} = {', '.join(forced)}; "

@@ -160,3 +160,62 @@ def test_parse_args_defaults_and_overrides():
     assert a.build_settings == {"min_parallel_table_scan_size": "0"}
     with pytest.raises(SystemExit):
         ab.parse_args(["--index-ddl", "CREATE INDEX ON t USING hnsw (v vector_l2_ops)"])
+
+
+@pytest.mark.parametrize("n,clients", [(500, 1), (500, 4), (2000, 4), (7, 3), (4, 4), (0, 2),
+                                       (1001, 7)])
+def test_split_rows_sums_to_n_and_is_even(n, clients):
+    shares = ab.split_rows(n, clients)
+    assert len(shares) == clients and sum(shares) == n
+    assert max(shares) - min(shares) <= 1
+    assert shares == sorted(shares, reverse=True)  # the first clients take the extra rows
+
+
+def test_split_rows_rejects_no_clients():
+    with pytest.raises(ValueError):
+        ab.split_rows(10, 0)
+    with pytest.raises(ValueError):
+        ab.split_rows(-1, 2)
+
+
+@pytest.mark.parametrize("first_id,n,clients", [(100_001, 2000, 4), (20_001, 500, 1),
+                                                (11, 7, 3), (1, 10, 10)])
+def test_insert_id_ranges_are_disjoint_and_cover_exactly(first_id, n, clients):
+    ranges = ab.insert_id_ranges(first_id, n, clients)
+    assert [len(r) for r in ranges] == ab.split_rows(n, clients)
+    ids = [i for r in ranges for i in r]
+    assert ids == list(range(first_id, first_id + n))  # consecutive, disjoint, in client order
+    assert all(r.step == 1 for r in ranges)
+    assert min(ids) == first_id and max(ids) == first_id + n - 1
+
+
+def test_insert_vectors_are_new_points_of_the_mixture():
+    args = ab.parse_args(["--rows", "3000", "--queries", "50"])
+    base, queries = ab.make_dataset(args)
+    ins = ab.make_insert_vectors(args, 400)
+    assert ins.shape == (400, 128) and ins.dtype == np.float32
+    assert np.array_equal(ins, ab.make_insert_vectors(args, 600)[:400])  # seeded, prefix
+    # not copies of base rows or queries: the nearest base row is never at distance 0
+    ids, dist = ab.ground_truth("l2", base, ins, k=1)
+    assert dist[:, 0].min() > 0
+    assert not any(np.array_equal(v, q) for v in ins[:50] for q in queries)
+    # the same distribution: as near to the base set as the queries are
+    _, qdist = ab.ground_truth("l2", base, queries, k=1)
+    assert np.median(dist[:, 0]) == pytest.approx(np.median(qdist[:, 0]), rel=0.1)
+    cos = ab.parse_args(["--dataset", "gmm-100k-768-cos", "--rows", "100", "--queries", "5"])
+    assert np.allclose(np.linalg.norm(ab.make_insert_vectors(cos, 20), axis=1), 1, atol=1e-6)
+
+
+def test_parse_args_insert_options():
+    a = ab.parse_args([])
+    assert (a.insert_rows, a.insert_clients) == (2000, [1, 4])
+    a = ab.parse_args(["--quick"])
+    assert (a.insert_rows, a.insert_clients) == (500, [1, 4])
+    a = ab.parse_args(["--quick", "--insert-rows", "0", "--insert-clients", "2"])
+    assert (a.insert_rows, a.insert_clients) == (0, [2])
+    a = ab.parse_args(["--insert-rows", "100", "--insert-clients", "1, 2,8"])
+    assert a.insert_clients == [1, 2, 8]
+    for bad in (["--insert-rows", "-1"], ["--insert-clients", "0"], ["--insert-clients", "x"],
+                ["--insert-rows", "3", "--insert-clients", "4"], ["--insert-clients", ""]):
+        with pytest.raises(SystemExit):
+            ab.parse_args(bad)
