@@ -11,14 +11,20 @@
  *   element tuple   one per indexed heap row: its heap TID, level, state and
  *                   the vector (normalised for the cosine class).  Its size
  *                   is fixed per index, so a freed element is reused in place.
- *   neighbour tuple one per element: fixed-size slots of index TIDs, 2*m for
- *                   level 0 then m per upper level.  Empty slots hold an
- *                   invalid TID; valid ones come first.  It usually shares
- *                   the element's page; a build packs pages tightly, so it
- *                   may end the previous page.
+ *   neighbour tuple one per element: fixed-size 4-byte slots (HnswSlot), 2*m
+ *                   for level 0 then m per upper level.  Empty slots hold 0;
+ *                   filled ones come first.  It usually shares the element's
+ *                   page; a build packs pages tightly, so it may end the
+ *                   previous page.
  *
  * A node of the graph is identified by its element tuple's TID, packed into
- * a 64-bit VxNodeId for the core (HnswNodeId / HnswNodeTid).
+ * a 64-bit VxNodeId for the core (HnswNodeId / HnswNodeTid).  A neighbour
+ * slot packs the same TID into 32 bits: (block << slotBits) | offset, where
+ * slotBits is the fewest bits that hold any offset a page of this index can
+ * have (HnswSlotBitsFor: its smallest item bounds the items per page).  That
+ * makes lists a third smaller than with 6-byte TIDs and limits an index to
+ * 2^(32 - slotBits) pages (512 GiB for 128 to 2000 dimensions at m = 16);
+ * the metapage records slotBits.
  *
  * Element states: LIVE; DEAD (its heap row was reported dead by VACUUM: it is
  * still traversed, never returned, and awaits repair of the links to it);
@@ -46,7 +52,7 @@
 
 #define HNSW_MAGIC_NUMBER   0x56584E48 /* "VXNH" */
 #define HNSW_PAGE_ID        0xFF91
-#define HNSW_FORMAT_VERSION 1
+#define HNSW_FORMAT_VERSION 2
 #define HNSW_METAPAGE_BLKNO 0
 
 #define HNSW_DEFAULT_M               16
@@ -112,7 +118,7 @@ typedef struct HnswMetaPageData
 	int16 entryLevel; /* -1 when the graph is empty */
 	BlockNumber entryBlkno;
 	OffsetNumber entryOffno;
-	uint16 unused;
+	uint16 slotBits;        /* offset bits of a neighbour slot (HnswSlotBitsFor) */
 	BlockNumber insertPage; /* first page that may have room or a free slot */
 } HnswMetaPageData;
 
@@ -149,12 +155,15 @@ typedef struct HnswElementTupleData
 
 typedef HnswElementTupleData *HnswElementTuple;
 
+/* A link to an element: (block << slotBits) | offset; 0 when empty */
+typedef uint32 HnswSlot;
+
 typedef struct HnswNeighborTupleData
 {
 	uint8 type;   /* HNSW_NEIGHBOR_TUPLE */
 	uint8 levels; /* levels it has room for */
 	uint16 count; /* slots */
-	ItemPointerData slots[FLEXIBLE_ARRAY_MEMBER];
+	HnswSlot slots[FLEXIBLE_ARRAY_MEMBER];
 } HnswNeighborTupleData;
 
 typedef HnswNeighborTupleData *HnswNeighborTuple;
@@ -164,7 +173,7 @@ typedef HnswNeighborTupleData *HnswNeighborTuple;
 #define HNSW_NEIGHBOR_SLOTS(m, levels) (2 * (m) + (m) * ((levels)-1))
 #define HNSW_NEIGHBOR_TUPLE_SIZE(m, levels)                                                        \
 	MAXALIGN(offsetof(HnswNeighborTupleData, slots) +                                              \
-	         sizeof(ItemPointerData) * HNSW_NEIGHBOR_SLOTS(m, levels))
+	         sizeof(HnswSlot) * HNSW_NEIGHBOR_SLOTS(m, levels))
 /* largest item that fits an empty page */
 #define HNSW_MAX_ITEM_SIZE                                                                         \
 	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(HnswPageOpaqueData)) -              \
@@ -205,6 +214,57 @@ HnswTidNodeId(ItemPointer tid)
 }
 
 /*
+ * Offset bits of the neighbour slots of an index: enough for the most items
+ * (each with its line pointer) that fit a page when all are the smallest
+ * item the index has.
+ */
+static inline int
+HnswSlotBitsFor(int dim, int m)
+{
+	Size smallest = Min(HNSW_ELEMENT_TUPLE_SIZE(dim), HNSW_NEIGHBOR_TUPLE_SIZE(m, 1));
+	Size items = (BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(HnswPageOpaqueData))) /
+	             (smallest + sizeof(ItemIdData));
+	int bits = 1;
+
+	items = Min(items, MaxOffsetNumber);
+	while (((Size)1 << bits) <= items)
+		bits++;
+	return bits;
+}
+
+/* Pages an index can have: blocks beyond cannot be put in a slot */
+static inline BlockNumber
+HnswSlotMaxBlocks(int slotBits)
+{
+	return (BlockNumber)(UINT64CONST(1) << (32 - slotBits));
+}
+
+static inline bool
+HnswSlotIsValid(HnswSlot slot, int slotBits)
+{
+	return (slot & ((1U << slotBits) - 1)) != 0;
+}
+
+static inline VxNodeId
+HnswSlotNodeId(HnswSlot slot, int slotBits)
+{
+	return HnswNodeId(slot >> slotBits, slot & ((1U << slotBits) - 1));
+}
+
+static inline void
+HnswSlotTid(HnswSlot slot, int slotBits, ItemPointer tid)
+{
+	ItemPointerSet(tid, slot >> slotBits, slot & ((1U << slotBits) - 1));
+}
+
+/* The slot of a node; the caller keeps blocks below HnswSlotMaxBlocks */
+static inline HnswSlot
+HnswNodeSlot(VxNodeId id, int slotBits)
+{
+	return ((HnswSlot)(id >> 16) << slotBits) | (HnswSlot)(id & 0xFFFF);
+}
+
+/*
  * What an index operation needs to know about the index: read once from the
  * metapage and the operator class.
  */
@@ -213,7 +273,8 @@ typedef struct HnswIndexInfo
 	int dim;
 	int m;
 	int efConstruction;
-	int metric; /* VxMetric */
+	int metric;   /* VxMetric */
+	int slotBits; /* HnswSlotBitsFor(dim, m) */
 	VxNodeId entry;
 	int entryLevel;
 	BlockNumber insertPage;
@@ -232,6 +293,7 @@ typedef struct HnswGraphReader
 	int dim;
 	int m;
 	int metric;
+	int slotBits;
 	BlockNumber nblocks;           /* relation size as last looked up */
 	struct HnswBufferHints *hints; /* recent buffers of this index's blocks */
 	float *vecbuf;                 /* the last vector read */
@@ -249,7 +311,8 @@ extern bytea *hnswoptions(Datum reloptions, bool validate);
 
 /* hnswutils.c */
 extern void HnswInitPage(Buffer buf, Page page);
-extern Buffer HnswNewBuffer(Relation index, ForkNumber forknum);
+extern Buffer HnswNewBuffer(Relation index, ForkNumber forknum, int slotBits);
+extern void HnswReportFull(Relation index, int slotBits) pg_attribute_noreturn();
 extern void HnswCheckPage(Relation index, Page page, BlockNumber blkno);
 extern void HnswReadMeta(Relation index, HnswIndexInfo *info);
 extern void HnswWriteMetaPage(Relation index, ForkNumber forknum, const HnswIndexInfo *info);
@@ -273,10 +336,10 @@ extern void HnswRethrowIfFailed(HnswGraphReader *reader, VxStatus status, VxErro
 extern void HnswReportCoreError(VxStatus status, VxError *err);
 extern VxInsertPlan **HnswNewPlanHolder(void);
 extern void HnswFreePlan(VxInsertPlan **plan);
-extern bool HnswLevelList(Page page, HnswNeighborTuple ntup, int m, int level, VxNodeId *out,
-                          int *count);
-extern void HnswSetLevelList(HnswNeighborTuple ntup, int m, int level, const VxNodeId *ids,
-                             int count);
+extern bool HnswLevelList(Page page, HnswNeighborTuple ntup, int m, int slotBits, int level,
+                          VxNodeId *out, int *count);
+extern void HnswSetLevelList(HnswNeighborTuple ntup, int m, int slotBits, int level,
+                             const VxNodeId *ids, int count);
 
 /* hnswinsert.c */
 extern void HnswWriteOwnLists(Relation index, HnswIndexInfo *info, VxNodeId node,

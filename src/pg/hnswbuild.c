@@ -120,6 +120,7 @@ typedef struct HnswPageCursor
 	Buffer buf;
 	Page page;
 	BlockNumber blkno;
+	int slotBits;
 } HnswPageCursor;
 
 static void
@@ -139,7 +140,7 @@ HnswCursorNextPage(HnswPageCursor *cur)
 	HnswCursorFlush(cur);
 	if (cur->write)
 	{
-		cur->buf = HnswNewBuffer(cur->index, MAIN_FORKNUM);
+		cur->buf = HnswNewBuffer(cur->index, MAIN_FORKNUM, cur->slotBits);
 		cur->page = BufferGetPage(cur->buf);
 		if (BufferGetBlockNumber(cur->buf) != cur->blkno + 1)
 			elog(ERROR, "unexpected block %u while writing hnsw index",
@@ -148,6 +149,8 @@ HnswCursorNextPage(HnswPageCursor *cur)
 	}
 	else
 	{
+		if (cur->blkno + 1 >= HnswSlotMaxBlocks(cur->slotBits))
+			HnswReportFull(cur->index, cur->slotBits);
 		cur->page = cur->scratch;
 		PageInit(cur->page, BLCKSZ, sizeof(HnswPageOpaqueData));
 	}
@@ -191,6 +194,7 @@ HnswLayoutPass(HnswBuildState *bs, HnswLayout *layout, bool write, BlockNumber f
 	cur.scratch = palloc(BLCKSZ);
 	cur.blkno = firstBlock - 1;
 	cur.buf = InvalidBuffer;
+	cur.slotBits = bs->info.slotBits;
 
 	for (int64 i = 0; i < n; i++)
 	{
@@ -210,8 +214,7 @@ HnswLayoutPass(HnswBuildState *bs, HnswLayout *layout, bool write, BlockNumber f
 		ntup->type = HNSW_NEIGHBOR_TUPLE;
 		ntup->levels = (uint8)levels;
 		ntup->count = (uint16)HNSW_NEIGHBOR_SLOTS(m, levels);
-		for (int s = 0; s < ntup->count; s++)
-			ItemPointerSetInvalid(&ntup->slots[s]);
+		memset(ntup->slots, 0, sizeof(HnswSlot) * ntup->count);
 		if (write)
 		{
 			for (int l = 0; l <= level; l++)
@@ -222,7 +225,8 @@ HnswLayoutPass(HnswBuildState *bs, HnswLayout *layout, bool write, BlockNumber f
 
 				count = Min(count, HnswLevelSlots(m, l));
 				for (int k = 0; k < count; k++)
-					ntup->slots[start + k] = layout[ids[k]].elem;
+					ntup->slots[start + k] =
+					    HnswNodeSlot(HnswTidNodeId(&layout[ids[k]].elem), cur.slotBits);
 			}
 		}
 		HnswCursorAdd(&cur, (Item)ntup, nsize, &tid);
@@ -393,6 +397,7 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.info.m = HnswGetM(index);
 	bs.info.efConstruction = HnswGetEfConstruction(index);
 	bs.info.metric = HnswMetricFor(index);
+	bs.info.slotBits = HnswSlotBitsFor(bs.info.dim, bs.info.m);
 	bs.info.entry = VX_INVALID_NODE;
 	bs.info.entryLevel = -1;
 	bs.info.insertPage = HNSW_METAPAGE_BLKNO + 1;
@@ -436,6 +441,7 @@ hnswbuildempty(Relation index)
 	info.m = HnswGetM(index);
 	info.efConstruction = HnswGetEfConstruction(index);
 	info.metric = HnswMetricFor(index);
+	info.slotBits = HnswSlotBitsFor(info.dim, info.m);
 	info.entry = VX_INVALID_NODE;
 	info.entryLevel = -1;
 	info.insertPage = HNSW_METAPAGE_BLKNO + 1;

@@ -116,7 +116,7 @@ HnswCheckElement(Relation index, HnswIndexInfo *info, BlockNumber blkno, OffsetN
 		CORRUPT(index, "element (%u,%u) points at a non-neighbour item", blkno, off);
 	if (ntup->levels < etup->level + 1 || ntup->levels != etup->neighborLevels ||
 	    ntup->count != HNSW_NEIGHBOR_SLOTS(info->m, ntup->levels) ||
-	    nsize < offsetof(HnswNeighborTupleData, slots) + sizeof(ItemPointerData) * ntup->count)
+	    nsize < offsetof(HnswNeighborTupleData, slots) + sizeof(HnswSlot) * ntup->count)
 		CORRUPT(index, "neighbour tuple of element (%u,%u) has the wrong size for level %d", blkno,
 		        off, etup->level);
 	gnode = hash_search(graph, &self, HASH_ENTER, NULL);
@@ -136,10 +136,12 @@ HnswCheckElement(Relation index, HnswIndexInfo *info, BlockNumber blkno, OffsetN
 
 		for (int i = 0; i < slots; i++)
 		{
-			ItemPointer tid = &ntup->slots[start + i];
+			HnswSlot slot = ntup->slots[start + i];
+			ItemPointerData tidData;
+			ItemPointer tid = &tidData;
 			HnswElementTuple target;
 
-			if (!ItemPointerIsValid(tid))
+			if (!HnswSlotIsValid(slot, info->slotBits))
 			{
 				ended = true;
 				continue;
@@ -147,10 +149,11 @@ HnswCheckElement(Relation index, HnswIndexInfo *info, BlockNumber blkno, OffsetN
 			if (ended)
 				CORRUPT(index, "element (%u,%u) has a link after an empty slot on level %d", blkno,
 				        off, level);
+			HnswSlotTid(slot, info->slotBits, tid);
 			if (HnswTidNodeId(tid) == self)
 				CORRUPT(index, "element (%u,%u) links to itself on level %d", blkno, off, level);
 			for (int j = 0; j < i; j++)
-				if (ItemPointerEquals(tid, &ntup->slots[start + j]))
+				if (slot == ntup->slots[start + j])
 					CORRUPT(index, "element (%u,%u) links twice to (%u,%u) on level %d", blkno, off,
 					        ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid), level);
 			target = HnswCheckFetch(index, tid, offsetof(HnswElementTupleData, vec),

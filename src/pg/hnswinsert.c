@@ -57,8 +57,7 @@ HnswFormNeighbors(HnswNeighborTuple ntup, int m, int levels)
 	ntup->type = HNSW_NEIGHBOR_TUPLE;
 	ntup->levels = (uint8)levels;
 	ntup->count = (uint16)HNSW_NEIGHBOR_SLOTS(m, levels);
-	for (int i = 0; i < ntup->count; i++)
-		ItemPointerSetInvalid(&ntup->slots[i]);
+	memset(ntup->slots, 0, sizeof(HnswSlot) * ntup->count);
 }
 
 /*
@@ -142,14 +141,16 @@ HnswPlaceOnPage(Relation index, Page page, BlockNumber blkno, HnswElementTuple e
  * page (very large vectors).
  */
 static void
-HnswAddTupleAnywhere(Relation index, BlockNumber start, Item tuple, Size size, ItemPointer tid)
+HnswAddTupleAnywhere(Relation index, int slotBits, BlockNumber start, Item tuple, Size size,
+                     ItemPointer tid)
 {
 	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
 
 	for (BlockNumber blkno = start; blkno <= nblocks; blkno++)
 	{
 		bool isnew = blkno == nblocks;
-		Buffer buf = isnew ? HnswNewBuffer(index, MAIN_FORKNUM) : ReadBuffer(index, blkno);
+		Buffer buf =
+		    isnew ? HnswNewBuffer(index, MAIN_FORKNUM, slotBits) : ReadBuffer(index, blkno);
 		GenericXLogState *state;
 		Page page;
 		OffsetNumber off;
@@ -207,8 +208,8 @@ HnswPlaceElement(Relation index, HnswIndexInfo *info, const float *vec, int leve
 	if (esize + nsize + 2 * sizeof(ItemIdData) > HNSW_MAX_ITEM_SIZE)
 	{
 		/* too large to share a page: two items, two records */
-		HnswAddTupleAnywhere(index, start, (Item)ntup, nsize, &etup->neighbortid);
-		HnswAddTupleAnywhere(index, start, (Item)etup, esize, elemtid);
+		HnswAddTupleAnywhere(index, info->slotBits, start, (Item)ntup, nsize, &etup->neighbortid);
+		HnswAddTupleAnywhere(index, info->slotBits, start, (Item)etup, esize, elemtid);
 		return;
 	}
 
@@ -218,7 +219,8 @@ HnswPlaceElement(Relation index, HnswIndexInfo *info, const float *vec, int leve
 	for (BlockNumber blkno = start;; blkno++)
 	{
 		bool isnew = blkno >= nblocks;
-		Buffer buf = isnew ? HnswNewBuffer(index, MAIN_FORKNUM) : ReadBuffer(index, blkno);
+		Buffer buf =
+		    isnew ? HnswNewBuffer(index, MAIN_FORKNUM, info->slotBits) : ReadBuffer(index, blkno);
 		GenericXLogState *state;
 		Page page;
 
@@ -319,7 +321,8 @@ HnswWriteOwnLists(Relation index, HnswIndexInfo *info, VxNodeId node, const VxIn
 		const VxNodeId *ids;
 		int n = vx_insert_plan_neighbors(plan, level, &ids);
 
-		HnswSetLevelList(ntup, info->m, level, ids, Min(n, HnswLevelSlots(info->m, level)));
+		HnswSetLevelList(ntup, info->m, info->slotBits, level, ids,
+		                 Min(n, HnswLevelSlots(info->m, level)));
 	}
 	GenericXLogFinish(state);
 	UnlockReleaseBuffer(buf);
@@ -342,11 +345,11 @@ HnswApplyBackLink(Relation index, HnswIndexInfo *info, VxNodeId node, int level,
 	int n = 0;
 	bool changed = false;
 
-	if (HnswLevelList(page, ntup, info->m, level, current, &n))
+	if (HnswLevelList(page, ntup, info->m, info->slotBits, level, current, &n))
 	{
 		if (n == oldCount && memcmp(current, oldIds, sizeof(VxNodeId) * n) == 0)
 		{
-			HnswSetLevelList(ntup, info->m, level, newIds,
+			HnswSetLevelList(ntup, info->m, info->slotBits, level, newIds,
 			                 Min(newCount, HnswLevelSlots(info->m, level)));
 			changed = true;
 		}
@@ -359,7 +362,7 @@ HnswApplyBackLink(Relation index, HnswIndexInfo *info, VxNodeId node, int level,
 			if (!present)
 			{
 				current[n++] = self;
-				HnswSetLevelList(ntup, info->m, level, current, n);
+				HnswSetLevelList(ntup, info->m, info->slotBits, level, current, n);
 				changed = true;
 			}
 		}

@@ -39,9 +39,11 @@ HnswInitPage(Buffer buf, Page page)
 
 /*
  * Extend the relation by one page; returned pinned and exclusively locked.
+ * With slotBits > 0 a page that neighbour slots could not address is an
+ * ERROR (it stays behind new and empty, and is never used).
  */
 Buffer
-HnswNewBuffer(Relation index, ForkNumber forknum)
+HnswNewBuffer(Relation index, ForkNumber forknum, int slotBits)
 {
 	Buffer buf;
 
@@ -49,7 +51,26 @@ HnswNewBuffer(Relation index, ForkNumber forknum)
 	buf = ReadBufferExtended(index, forknum, P_NEW, RBM_NORMAL, NULL);
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	UnlockRelationForExtension(index, ExclusiveLock);
+	if (slotBits > 0 && BufferGetBlockNumber(buf) >= HnswSlotMaxBlocks(slotBits))
+	{
+		UnlockReleaseBuffer(buf);
+		HnswReportFull(index, slotBits);
+	}
 	return buf;
+}
+
+/*
+ * The error for an index that has as many pages as its neighbour slots can
+ * address.
+ */
+void
+HnswReportFull(Relation index, int slotBits)
+{
+	ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+	                errmsg("hnsw index \"%s\" cannot grow past %u pages",
+	                       RelationGetRelationName(index), HnswSlotMaxBlocks(slotBits)),
+	                errdetail("Neighbour lists of this index address pages with %d bits.",
+	                          32 - slotBits)));
 }
 
 /*
@@ -102,12 +123,14 @@ HnswReadMeta(Relation index, HnswIndexInfo *info)
 	info->entry =
 	    meta->entryLevel >= 0 ? HnswNodeId(meta->entryBlkno, meta->entryOffno) : VX_INVALID_NODE;
 	info->insertPage = meta->insertPage;
+	info->slotBits = meta->slotBits;
 	UnlockReleaseBuffer(buf);
 
 	if (info->m < HNSW_MIN_M || info->m > HNSW_MAX_M || info->dim < 1 ||
 	    info->dim > VECTOR_MAX_DIM || info->dim != TupleDescAttr(index->rd_att, 0)->atttypmod ||
 	    info->metric > VX_METRIC_L1 || info->entryLevel < -1 ||
-	    info->entryLevel > VX_HNSW_MAX_LEVEL)
+	    info->entryLevel > VX_HNSW_MAX_LEVEL ||
+	    info->slotBits != HnswSlotBitsFor(info->dim, info->m))
 		ereport(ERROR,
 		        (errcode(ERRCODE_INDEX_CORRUPTED),
 		         errmsg("index \"%s\" has a corrupted metapage", RelationGetRelationName(index)),
@@ -134,6 +157,7 @@ HnswFillMeta(Page page, const HnswIndexInfo *info)
 	meta->entryBlkno = ItemPointerGetBlockNumberNoCheck(&entry);
 	meta->entryOffno = ItemPointerGetOffsetNumberNoCheck(&entry);
 	meta->insertPage = info->insertPage;
+	meta->slotBits = (uint16)info->slotBits;
 	/* keep the contents in full-page images */
 	((PageHeader)page)->pd_lower = ((char *)meta + sizeof(HnswMetaPageData)) - (char *)page;
 }
@@ -149,7 +173,7 @@ HnswFillMeta(Page page, const HnswIndexInfo *info)
 void
 HnswWriteMetaPage(Relation index, ForkNumber forknum, const HnswIndexInfo *info)
 {
-	Buffer buf = HnswNewBuffer(index, forknum);
+	Buffer buf = HnswNewBuffer(index, forknum, 0);
 	Page page = BufferGetPage(buf);
 
 	Assert(BufferGetBlockNumber(buf) == HNSW_METAPAGE_BLKNO);
@@ -295,7 +319,8 @@ HnswCaptureError(HnswGraphReader *reader, MemoryContext callercxt)
  * level is not in the tuple.
  */
 bool
-HnswLevelList(Page page, HnswNeighborTuple ntup, int m, int level, VxNodeId *out, int *count)
+HnswLevelList(Page page, HnswNeighborTuple ntup, int m, int slotBits, int level, VxNodeId *out,
+              int *count)
 {
 	int start = HnswLevelStart(m, level);
 	int slots = HnswLevelSlots(m, level);
@@ -305,11 +330,11 @@ HnswLevelList(Page page, HnswNeighborTuple ntup, int m, int level, VxNodeId *out
 		return false;
 	for (int i = 0; i < slots; i++)
 	{
-		ItemPointer tid = &ntup->slots[start + i];
+		HnswSlot slot = ntup->slots[start + i];
 
-		if (!ItemPointerIsValid(tid))
+		if (!HnswSlotIsValid(slot, slotBits))
 			break;
-		out[n++] = HnswTidNodeId(tid);
+		out[n++] = HnswSlotNodeId(slot, slotBits);
 	}
 	*count = n;
 	return true;
@@ -319,7 +344,8 @@ HnswLevelList(Page page, HnswNeighborTuple ntup, int m, int level, VxNodeId *out
  * Overwrite one level of a neighbour tuple with ids (at most the level's slots).
  */
 void
-HnswSetLevelList(HnswNeighborTuple ntup, int m, int level, const VxNodeId *ids, int count)
+HnswSetLevelList(HnswNeighborTuple ntup, int m, int slotBits, int level, const VxNodeId *ids,
+                 int count)
 {
 	int start = HnswLevelStart(m, level);
 	int slots = HnswLevelSlots(m, level);
@@ -332,10 +358,7 @@ HnswSetLevelList(HnswNeighborTuple ntup, int m, int level, const VxNodeId *ids, 
 	Assert(count <= slots);
 	for (int i = 0; i < slots; i++)
 	{
-		if (i < count)
-			HnswNodeTid(ids[i], &ntup->slots[start + i]);
-		else
-			ItemPointerSetInvalid(&ntup->slots[start + i]);
+		ntup->slots[start + i] = i < count ? HnswNodeSlot(ids[i], slotBits) : 0;
 	}
 }
 
@@ -552,7 +575,7 @@ HnswNeighborsOnPage(Relation index, Page page, ItemPointer ntid)
 	if (!HnswItemFits(page, itemid, offsetof(HnswNeighborTupleData, slots)) ||
 	    ntup->type != HNSW_NEIGHBOR_TUPLE ||
 	    ItemIdGetLength(itemid) <
-	        offsetof(HnswNeighborTupleData, slots) + sizeof(ItemPointerData) * ntup->count)
+	        offsetof(HnswNeighborTupleData, slots) + sizeof(HnswSlot) * ntup->count)
 		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
 		                errmsg("index \"%s\" has a corrupted neighbour list",
 		                       RelationGetRelationName(index)),
@@ -566,8 +589,7 @@ HnswNeighborsOnPage(Relation index, Page page, ItemPointer ntid)
 void
 HnswClearNeighbors(HnswNeighborTuple ntup)
 {
-	for (int i = 0; i < ntup->count; i++)
-		ItemPointerSetInvalid(&ntup->slots[i]);
+	memset(ntup->slots, 0, sizeof(HnswSlot) * ntup->count);
 }
 
 /*
@@ -673,7 +695,7 @@ HnswNeighborsCallback(void *ctx, VxNodeId node, int level, VxNodeId *out, int ca
 			nbuf = HnswReaderLock(reader, ItemPointerGetBlockNumber(&ntid));
 		}
 		ntup = HnswNeighborsOnPage(reader->index, BufferGetPage(nbuf), &ntid);
-		if (!HnswLevelList(BufferGetPage(nbuf), ntup, reader->m, level, ids, &n))
+		if (!HnswLevelList(BufferGetPage(nbuf), ntup, reader->m, reader->slotBits, level, ids, &n))
 			n = 0;
 		UnlockReleaseBuffer(nbuf);
 
@@ -802,6 +824,7 @@ HnswInitReader(HnswGraphReader *reader, Relation index, const HnswIndexInfo *inf
 	reader->index = index;
 	reader->dim = info->dim;
 	reader->m = info->m;
+	reader->slotBits = info->slotBits;
 	reader->metric = info->metric;
 	reader->nblocks = RelationGetNumberOfBlocks(index);
 	reader->hints = HnswGetHints(index, reader->nblocks);

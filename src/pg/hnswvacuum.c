@@ -158,7 +158,8 @@ HnswLinksToDead(HnswVacuumState *vs, Page page, ItemPointer ntid)
 	HnswNeighborTuple ntup = HnswNeighborsOnPage(vs->index, page, ntid);
 
 	for (int i = 0; i < ntup->count; i++)
-		if (ItemPointerIsValid(&ntup->slots[i]) && HnswIsDead(vs, HnswTidNodeId(&ntup->slots[i])))
+		if (HnswSlotIsValid(ntup->slots[i], vs->info.slotBits) &&
+		    HnswIsDead(vs, HnswSlotNodeId(ntup->slots[i], vs->info.slotBits)))
 			return true;
 	return false;
 }
