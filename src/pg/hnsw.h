@@ -5,12 +5,13 @@
  * -----------
  * Block 0 is the metapage (HnswMetaPageData in the page contents, pd_lower
  * set past it so that full-page images keep it).  Every other block is a
- * standard page of items with HnswPageOpaqueData in its special space.  Two
+ * standard page of items with HnswPageOpaqueData in its special space.  Three
  * kinds of item:
  *
  *   element tuple   one per indexed heap row: its heap TID, level, state and
- *                   the vector (normalised for the cosine class).  Its size
- *                   is fixed per index, so a freed element is reused in place.
+ *                   the vector (normalised for the cosine class).  A freed
+ *                   element is reused in place, so its size never changes.
+ *   tail tuple      the end of the vector of a split element (below).
  *   neighbour tuple one per element: fixed-size 4-byte slots (HnswSlot), 2*m
  *                   for level 0 then m per upper level.  Empty slots hold 0;
  *                   filled ones come first.  It usually shares the element's
@@ -25,6 +26,18 @@
  * makes lists a third smaller than with 6-byte TIDs and limits an index to
  * 2^(32 - slotBits) pages (512 GiB for 128 to 2000 dimensions at m = 16);
  * the metapage records slotBits.
+ *
+ * Split elements.  A page holds whole vectors of up to a third of a page
+ * only twice (three do not fit), which leaves a quarter to a third of every
+ * page empty at 400 to 1000 dimensions.  So a build whose elements are
+ * larger than BLCKSZ / 8 fills the end of a page with the first headDim
+ * floats of the next element and puts the rest in a tail tuple at tailOffno
+ * on the next block (always blkno + 1).  Both parts hold at least
+ * HnswSplitMin(dim) floats.  Reading such a vector takes the tail page's
+ * share lock while the element's page is locked; locks on two pages are
+ * only ever taken in increasing block order, so this cannot deadlock.
+ * Inserts place whole elements; one that reuses a split element's slot
+ * writes the tail first, under its own record, while the slot is still FREE.
  *
  * Element states: LIVE; DEAD (its heap row was reported dead by VACUUM: it is
  * still traversed, never returned, and awaits repair of the links to it);
@@ -135,6 +148,7 @@ typedef HnswPageOpaqueData *HnswPageOpaque;
 
 #define HNSW_ELEMENT_TUPLE  1
 #define HNSW_NEIGHBOR_TUPLE 2
+#define HNSW_TAIL_TUPLE     3
 
 #define HNSW_ELEMENT_LIVE 0
 #define HNSW_ELEMENT_DEAD 1
@@ -148,12 +162,25 @@ typedef struct HnswElementTupleData
 	uint8 neighborLevels; /* levels the neighbour tuple has room for */
 	ItemPointerData heaptid;
 	ItemPointerData neighbortid;
-	uint16 dim;
-	uint16 unused;
+	uint16 headDim;         /* floats in vec: the index's dimensions unless split */
+	OffsetNumber tailOffno; /* a split element's tail tuple, on blkno + 1 */
 	float vec[FLEXIBLE_ARRAY_MEMBER];
 } HnswElementTupleData;
 
 typedef HnswElementTupleData *HnswElementTuple;
+
+/* 20 bytes of header: 2033 floats still fit a page */
+StaticAssertDecl(offsetof(HnswElementTupleData, vec) == 20, "hnsw element header is 20 bytes");
+
+typedef struct HnswTailTupleData
+{
+	uint8 type; /* HNSW_TAIL_TUPLE */
+	uint8 unused;
+	uint16 count; /* floats */
+	float vec[FLEXIBLE_ARRAY_MEMBER];
+} HnswTailTupleData;
+
+typedef HnswTailTupleData *HnswTailTuple;
 
 /* A link to an element: (block << slotBits) | offset; 0 when empty */
 typedef uint32 HnswSlot;
@@ -170,6 +197,8 @@ typedef HnswNeighborTupleData *HnswNeighborTuple;
 
 #define HNSW_ELEMENT_TUPLE_SIZE(dim)                                                               \
 	MAXALIGN(offsetof(HnswElementTupleData, vec) + sizeof(float) * (dim))
+#define HNSW_TAIL_TUPLE_SIZE(count)                                                                \
+	MAXALIGN(offsetof(HnswTailTupleData, vec) + sizeof(float) * (count))
 #define HNSW_NEIGHBOR_SLOTS(m, levels) (2 * (m) + (m) * ((levels)-1))
 #define HNSW_NEIGHBOR_TUPLE_SIZE(m, levels)                                                        \
 	MAXALIGN(offsetof(HnswNeighborTupleData, slots) +                                              \
@@ -213,6 +242,20 @@ HnswTidNodeId(ItemPointer tid)
 	return HnswNodeId(ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid));
 }
 
+/* Whether a build splits elements of this many dimensions */
+static inline bool
+HnswSplits(int dim)
+{
+	return HNSW_ELEMENT_TUPLE_SIZE(dim) > BLCKSZ / 8;
+}
+
+/* The fewest floats either part of a split element holds */
+static inline int
+HnswSplitMin(int dim)
+{
+	return Max(16, dim / 16);
+}
+
 /*
  * Offset bits of the neighbour slots of an index: enough for the most items
  * (each with its line pointer) that fit a page when all are the smallest
@@ -222,10 +265,16 @@ static inline int
 HnswSlotBitsFor(int dim, int m)
 {
 	Size smallest = Min(HNSW_ELEMENT_TUPLE_SIZE(dim), HNSW_NEIGHBOR_TUPLE_SIZE(m, 1));
-	Size items = (BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(HnswPageOpaqueData))) /
-	             (smallest + sizeof(ItemIdData));
+	Size items;
 	int bits = 1;
 
+	if (HnswSplits(dim))
+	{
+		smallest = Min(smallest, HNSW_ELEMENT_TUPLE_SIZE(HnswSplitMin(dim)));
+		smallest = Min(smallest, HNSW_TAIL_TUPLE_SIZE(HnswSplitMin(dim)));
+	}
+	items = (BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(HnswPageOpaqueData))) /
+	        (smallest + sizeof(ItemIdData));
 	items = Min(items, MaxOffsetNumber);
 	while (((Size)1 << bits) <= items)
 		bits++;
@@ -297,6 +346,7 @@ typedef struct HnswGraphReader
 	BlockNumber nblocks;           /* relation size as last looked up */
 	struct HnswBufferHints *hints; /* recent buffers of this index's blocks */
 	float *vecbuf;                 /* the last vector read */
+	float *splitbuf;               /* a split vector, while a distance is computed */
 	ErrorData *error;
 	MemoryContext errcxt; /* where the saved error lives */
 	VxGraphCallbacks cb;
@@ -324,6 +374,8 @@ extern HnswElementTuple HnswElementOnPage(Relation index, Page page, ItemPointer
 extern HnswElementTuple HnswPageElement(Relation index, Page page, BlockNumber blkno,
                                         OffsetNumber off, int dim);
 extern HnswNeighborTuple HnswNeighborsOnPage(Relation index, Page page, ItemPointer ntid);
+extern const float *HnswElementVector(Relation index, HnswGraphReader *reader, BlockNumber blkno,
+                                      HnswElementTuple etup, int dim, float *out);
 extern void HnswClearNeighbors(HnswNeighborTuple ntup);
 extern void HnswCheckNeighborCapacity(Relation index, Page page, ItemPointer ntid, int levels,
                                       int m);

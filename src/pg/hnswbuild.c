@@ -174,6 +174,30 @@ HnswCursorAdd(HnswPageCursor *cur, Item item, Size size, ItemPointer tid)
 }
 
 /*
+ * How many floats of an element that does not fit whole to put at the end
+ * of the cursor's page, the rest going to a tail tuple on the next page; 0
+ * to start the element on the next page instead (see hnsw.h).
+ */
+static int
+HnswSplitHead(HnswPageCursor *cur, int dim)
+{
+	Size room;
+	int head;
+
+	if (!HnswSplits(dim) || cur->page == NULL)
+		return 0;
+	room = PageGetFreeSpace(cur->page);
+	if (room >= HNSW_ELEMENT_TUPLE_SIZE(dim) || room < HNSW_ELEMENT_TUPLE_SIZE(0))
+		return 0;
+	head = (int)((room - offsetof(HnswElementTupleData, vec)) / sizeof(float));
+	while (head > 0 && HNSW_ELEMENT_TUPLE_SIZE(head) > room)
+		head--;
+	if (head < HnswSplitMin(dim) || dim - head < HnswSplitMin(dim))
+		return 0;
+	return head;
+}
+
+/*
  * Lay out (write == false) or write (write == true) every node.
  */
 static void
@@ -186,6 +210,7 @@ HnswLayoutPass(HnswBuildState *bs, HnswLayout *layout, bool write, BlockNumber f
 	Size esize = HNSW_ELEMENT_TUPLE_SIZE(dim);
 	HnswElementTuple etup = palloc0(esize);
 	HnswNeighborTuple ntup = palloc0(HNSW_NEIGHBOR_TUPLE_SIZE(m, VX_HNSW_MAX_LEVEL + 1));
+	HnswTailTuple tail = palloc0(HNSW_TAIL_TUPLE_SIZE(dim));
 	HnswPageCursor cur;
 
 	memset(&cur, 0, sizeof(cur));
@@ -204,6 +229,7 @@ HnswLayoutPass(HnswBuildState *bs, HnswLayout *layout, bool write, BlockNumber f
 		uint64 payload = vx_hnsw_builder_payload(b, i);
 		ItemPointerData heaptid;
 		ItemPointerData tid;
+		int head;
 
 		if (nsize > HNSW_MAX_ITEM_SIZE)
 			ereport(ERROR,
@@ -240,19 +266,37 @@ HnswLayoutPass(HnswBuildState *bs, HnswLayout *layout, bool write, BlockNumber f
 		etup->neighborLevels = (uint8)levels;
 		etup->heaptid = heaptid;
 		etup->neighbortid = tid;
-		etup->dim = (uint16)dim;
 		if (write)
 			memcpy(etup->vec, vx_hnsw_builder_vector(b, i), sizeof(float) * dim);
-		HnswCursorAdd(&cur, (Item)etup, esize, &tid);
+		head = HnswSplitHead(&cur, dim);
+		etup->headDim = (uint16)(head > 0 ? head : dim);
+		/* the tail will be the first item of the next page */
+		etup->tailOffno = head > 0 ? FirstOffsetNumber : InvalidOffsetNumber;
+		HnswCursorAdd(&cur, (Item)etup, HNSW_ELEMENT_TUPLE_SIZE(etup->headDim), &tid);
 		if (write && !ItemPointerEquals(&tid, &layout[i].elem))
 			elog(ERROR, "hnsw build layout and write pass disagree");
 		layout[i].elem = tid;
+		if (head > 0)
+		{
+			ItemPointerData ttid;
+
+			Assert(ItemPointerGetBlockNumber(&tid) == cur.blkno);
+			tail->type = HNSW_TAIL_TUPLE;
+			tail->count = (uint16)(dim - head);
+			if (write)
+				memcpy(tail->vec, etup->vec + head, sizeof(float) * tail->count);
+			HnswCursorNextPage(&cur);
+			HnswCursorAdd(&cur, (Item)tail, HNSW_TAIL_TUPLE_SIZE(tail->count), &ttid);
+			if (ItemPointerGetOffsetNumber(&ttid) != FirstOffsetNumber)
+				elog(ERROR, "hnsw build could not place a tail first on its page");
+		}
 
 		if (write && (i & 1023) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
 	HnswCursorFlush(&cur);
 	pfree(cur.scratch);
+	pfree(tail);
 }
 
 /*

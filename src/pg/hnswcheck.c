@@ -119,6 +119,22 @@ HnswCheckElement(Relation index, HnswIndexInfo *info, BlockNumber blkno, OffsetN
 	    nsize < offsetof(HnswNeighborTupleData, slots) + sizeof(HnswSlot) * ntup->count)
 		CORRUPT(index, "neighbour tuple of element (%u,%u) has the wrong size for level %d", blkno,
 		        off, etup->level);
+	if (etup->headDim < info->dim)
+	{
+		ItemPointerData ttid;
+		Size tsize;
+		HnswTailTuple tail;
+		int count = info->dim - etup->headDim;
+
+		ItemPointerSet(&ttid, blkno + 1, etup->tailOffno);
+		tail =
+		    HnswCheckFetch(index, &ttid, offsetof(HnswTailTupleData, vec), "vector tail", &tsize);
+		if (tail->type != HNSW_TAIL_TUPLE || tail->count != count ||
+		    tsize != HNSW_TAIL_TUPLE_SIZE(count))
+			CORRUPT(index, "element (%u,%u) has a damaged vector tail (%u,%u)", blkno, off,
+			        blkno + 1, etup->tailOffno);
+		pfree(tail);
+	}
 	gnode = hash_search(graph, &self, HASH_ENTER, NULL);
 	gnode->live = etup->state == HNSW_ELEMENT_LIVE;
 	gnode->reached = false;
@@ -217,6 +233,13 @@ HnswCountUnreachable(HTAB *graph, VxNodeId entry, int64 live)
 	return live - reached;
 }
 
+/* heapallindexed: a live element by its heap TID */
+typedef struct HnswHeapTidEntry
+{
+	ItemPointerData heaptid; /* hash key */
+	ItemPointerData elem;
+} HnswHeapTidEntry;
+
 typedef struct HnswHeapCheckState
 {
 	HTAB *tids;
@@ -224,22 +247,48 @@ typedef struct HnswHeapCheckState
 	int metric;
 	int dim;
 	float *vec;
+	float *stored;
 	int64 checked;
 } HnswHeapCheckState;
+
+/*
+ * Whether the element at elem holds exactly the vector vec (the row's vector
+ * as the index would store it).
+ */
+static bool
+HnswElementHolds(Relation index, ItemPointer elem, const float *vec, int dim, float *scratch)
+{
+	BlockNumber blkno = ItemPointerGetBlockNumber(elem);
+	Buffer buf = ReadBuffer(index, blkno);
+	HnswElementTuple etup;
+	bool same;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	HnswCheckPage(index, BufferGetPage(buf), blkno);
+	etup = HnswElementOnPage(index, BufferGetPage(buf), elem, dim);
+	same = memcmp(HnswElementVector(index, NULL, blkno, etup, dim, scratch), vec,
+	              sizeof(float) * dim) == 0;
+	UnlockReleaseBuffer(buf);
+	return same;
+}
 
 static void
 HnswHeapCheckCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
                       bool tupleIsAlive, void *state)
 {
 	HnswHeapCheckState *hs = (HnswHeapCheckState *)state;
-	bool found;
+	HnswHeapTidEntry *entry;
 
 	if (isnull[0] || !HnswPrepareVector(index, hs->metric, values[0], hs->vec, hs->dim))
 		return;
-	hash_search(hs->tids, tid, HASH_FIND, &found);
-	if (!found)
+	entry = hash_search(hs->tids, tid, HASH_FIND, NULL);
+	if (entry == NULL)
 		CORRUPT(index, "heap row (%u,%u) is missing from the index", ItemPointerGetBlockNumber(tid),
 		        ItemPointerGetOffsetNumber(tid));
+	if (!HnswElementHolds(index, &entry->elem, hs->vec, hs->dim, hs->stored))
+		CORRUPT(index, "element (%u,%u) holds another vector than its heap row (%u,%u)",
+		        ItemPointerGetBlockNumber(&entry->elem), ItemPointerGetOffsetNumber(&entry->elem),
+		        ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid));
 	hs->checked++;
 }
 
@@ -291,7 +340,7 @@ vector_ext_hnsw_check(PG_FUNCTION_ARGS)
 		HASHCTL ctl;
 
 		ctl.keysize = sizeof(ItemPointerData);
-		ctl.entrysize = sizeof(ItemPointerData);
+		ctl.entrysize = sizeof(HnswHeapTidEntry);
 		ctl.hcxt = CurrentMemoryContext;
 		tids = hash_create("hnsw check tids", 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
@@ -343,15 +392,18 @@ vector_ext_hnsw_check(PG_FUNCTION_ARGS)
 			    ItemIdGetOffset(itemid) < SizeOfPageHeaderData)
 				CORRUPT(index, "item (%u,%u) does not fit its page", blkno, off);
 			item = PageGetItem(page, itemid);
-			if (len < 4 || (item[0] != HNSW_ELEMENT_TUPLE && item[0] != HNSW_NEIGHBOR_TUPLE))
+			if (len < 4 || (item[0] != HNSW_ELEMENT_TUPLE && item[0] != HNSW_NEIGHBOR_TUPLE &&
+			                item[0] != HNSW_TAIL_TUPLE))
 				CORRUPT(index, "item (%u,%u) has an unknown type", blkno, off);
 			if (item[0] == HNSW_ELEMENT_TUPLE)
 			{
 				HnswElementTuple etup = (HnswElementTuple)item;
 
-				if (len != HNSW_ELEMENT_TUPLE_SIZE(info.dim) || etup->dim != info.dim)
-					CORRUPT(index, "element (%u,%u) has %u dimensions, the index %d", blkno, off,
-					        etup->dim, info.dim);
+				if (len < offsetof(HnswElementTupleData, vec) || etup->headDim < 1 ||
+				    etup->headDim > info.dim || len != HNSW_ELEMENT_TUPLE_SIZE(etup->headDim) ||
+				    (etup->headDim == info.dim) != (etup->tailOffno == InvalidOffsetNumber))
+					CORRUPT(index, "element (%u,%u) has %u of %d floats in a tuple of %zu bytes",
+					        blkno, off, etup->headDim, info.dim, len);
 				if (etup->level > VX_HNSW_MAX_LEVEL || etup->state > HNSW_ELEMENT_FREE)
 					CORRUPT(index, "element (%u,%u) has an invalid level or state", blkno, off);
 				elems[nelems] = palloc(len);
@@ -371,7 +423,11 @@ vector_ext_hnsw_check(PG_FUNCTION_ARGS)
 				counts.live++;
 				counts.maxLiveLevel = Max(counts.maxLiveLevel, etup->level);
 				if (tids)
-					hash_search(tids, &etup->heaptid, HASH_ENTER, NULL);
+				{
+					HnswHeapTidEntry *entry = hash_search(tids, &etup->heaptid, HASH_ENTER, NULL);
+
+					ItemPointerSet(&entry->elem, blkno, offs[i]);
+				}
 			}
 			else if (etup->state == HNSW_ELEMENT_DEAD)
 				counts.dead++;
@@ -421,6 +477,7 @@ vector_ext_hnsw_check(PG_FUNCTION_ARGS)
 		hs.metric = info.metric;
 		hs.dim = info.dim;
 		hs.vec = palloc(sizeof(float) * info.dim);
+		hs.stored = palloc(sizeof(float) * info.dim);
 		hs.checked = 0;
 		if (snapshot != InvalidSnapshot)
 		{

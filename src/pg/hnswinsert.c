@@ -43,8 +43,8 @@ HnswFormElement(HnswElementTuple etup, const float *vec, int dim, int level, Ite
 	etup->neighborLevels = (uint8)neighborLevels;
 	etup->heaptid = *heaptid;
 	etup->neighbortid = *neighbortid;
-	etup->dim = (uint16)dim;
-	etup->unused = 0;
+	etup->headDim = (uint16)dim;
+	etup->tailOffno = InvalidOffsetNumber;
 	memcpy(etup->vec, vec, sizeof(float) * dim);
 }
 
@@ -93,6 +93,55 @@ HnswFindFreeSlot(Relation index, Page page, BlockNumber blkno, int levels, int d
 }
 
 /*
+ * Overwrite the tail tuple at (blkno, offno) with the last count floats of a
+ * vector, under its own Generic WAL record.  Called for a freed split
+ * element before its head takes the new element: a crash in between leaves
+ * the slot FREE.  The caller holds block blkno - 1 locked (forward order).
+ */
+static void
+HnswWriteTail(Relation index, BlockNumber blkno, OffsetNumber offno, const float *vec, int count)
+{
+	Buffer buf;
+	GenericXLogState *state;
+	Page page;
+	ItemId itemid;
+	HnswTailTuple tail = NULL;
+
+	if (blkno < RelationGetNumberOfBlocks(index))
+	{
+		buf = ReadBuffer(index, blkno);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		state = GenericXLogStart(index);
+		page = GenericXLogRegisterBuffer(state, buf, 0);
+		HnswCheckPage(index, page, blkno);
+		if (!PageIsNew(page) && offno >= FirstOffsetNumber && offno <= PageGetMaxOffsetNumber(page))
+		{
+			itemid = PageGetItemId(page, offno);
+			tail = (HnswTailTuple)PageGetItem(page, itemid);
+			if (!ItemIdIsNormal(itemid) ||
+			    ItemIdGetOffset(itemid) + ItemIdGetLength(itemid) >
+			        ((PageHeader)page)->pd_special ||
+			    ItemIdGetLength(itemid) < HNSW_TAIL_TUPLE_SIZE(count) ||
+			    tail->type != HNSW_TAIL_TUPLE || tail->count != count)
+				tail = NULL;
+		}
+		if (tail != NULL)
+		{
+			memcpy(tail->vec, vec, sizeof(float) * count);
+			GenericXLogFinish(state);
+			UnlockReleaseBuffer(buf);
+			return;
+		}
+		GenericXLogAbort(state);
+		UnlockReleaseBuffer(buf);
+	}
+	ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+	                errmsg("index \"%s\" has a freed element whose tail (%u,%u) is missing",
+	                       RelationGetRelationName(index), blkno, offno),
+	                errhint("Please REINDEX it.")));
+}
+
+/*
  * Put the element (reusing a freed slot or adding items) on a locked page
  * registered in a Generic WAL record.  Returns false when it does not fit.
  */
@@ -117,7 +166,15 @@ HnswPlaceOnPage(Relation index, Page page, BlockNumber blkno, HnswElementTuple e
 			HnswClearNeighbors(HnswNeighborsOnPage(index, page, &old->neighbortid));
 		else
 			*remoteNeighbors = true; /* the caller empties it on its page */
-		memcpy(old, etup, esize);
+		/* and the old split of the vector */
+		if (old->headDim < dim)
+		{
+			HnswWriteTail(index, blkno + 1, old->tailOffno, etup->vec + old->headDim,
+			              dim - old->headDim);
+			etup->headDim = old->headDim;
+			etup->tailOffno = old->tailOffno;
+		}
+		memcpy(old, etup, HNSW_ELEMENT_TUPLE_SIZE(etup->headDim));
 		ItemPointerSet(elemtid, blkno, free);
 		return true;
 	}

@@ -199,6 +199,7 @@ HnswSweep(IndexScanDesc scan)
 	int cap = 1024;
 	int n = 0;
 	VxCandidate *found = palloc(sizeof(VxCandidate) * cap);
+	float *splitbuf = palloc(sizeof(float) * so->info.dim);
 
 	for (BlockNumber blkno = HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
 	{
@@ -228,12 +229,14 @@ HnswSweep(IndexScanDesc scan)
 				found = repalloc_huge(found, sizeof(VxCandidate) * cap);
 			}
 			found[n].id = id;
-			found[n].distance =
-			    vx_hnsw_distance(so->info.metric, so->query, etup->vec, so->info.dim);
+			found[n].distance = vx_hnsw_distance(
+			    so->info.metric, so->query,
+			    HnswElementVector(index, NULL, blkno, etup, so->info.dim, splitbuf), so->info.dim);
 			n++;
 		}
 		UnlockReleaseBuffer(buf);
 	}
+	pfree(splitbuf);
 	qsort(found, n, sizeof(VxCandidate), HnswCompareCandidates);
 
 	if (so->results != NULL)

@@ -488,13 +488,19 @@ HnswItemFits(Page page, ItemId itemid, Size minlen)
 	       ItemIdGetOffset(itemid) + ItemIdGetLength(itemid) <= ((PageHeader)page)->pd_special;
 }
 
-/* Whether an element tuple's own fields are in range. */
+/*
+ * Whether the item at itemid is an element tuple of an index of dim
+ * dimensions, with its own fields in range.  The caller has checked that the
+ * item has at least its header on the page.
+ */
 static inline bool
-HnswElementSane(HnswElementTuple etup, int dim)
+HnswElementSane(Page page, ItemId itemid, HnswElementTuple etup, int dim)
 {
-	return etup->dim == dim && etup->level <= VX_HNSW_MAX_LEVEL &&
-	       etup->state <= HNSW_ELEMENT_FREE && etup->neighborLevels > etup->level &&
-	       etup->neighborLevels <= VX_HNSW_MAX_LEVEL + 1;
+	return etup->headDim >= 1 && etup->headDim <= dim &&
+	       (etup->headDim == dim) == (etup->tailOffno == InvalidOffsetNumber) &&
+	       HnswItemFits(page, itemid, HNSW_ELEMENT_TUPLE_SIZE(etup->headDim)) &&
+	       etup->level <= VX_HNSW_MAX_LEVEL && etup->state <= HNSW_ELEMENT_FREE &&
+	       etup->neighborLevels > etup->level && etup->neighborLevels <= VX_HNSW_MAX_LEVEL + 1;
 }
 
 /*
@@ -516,8 +522,8 @@ HnswElementOnPage(Relation index, Page page, ItemPointer tid, int dim)
 		         errhint("Please REINDEX it.")));
 	itemid = PageGetItemId(page, offno);
 	etup = (HnswElementTuple)PageGetItem(page, itemid);
-	if (!HnswItemFits(page, itemid, HNSW_ELEMENT_TUPLE_SIZE(dim)) ||
-	    etup->type != HNSW_ELEMENT_TUPLE || !HnswElementSane(etup, dim))
+	if (!HnswItemFits(page, itemid, offsetof(HnswElementTupleData, vec)) ||
+	    etup->type != HNSW_ELEMENT_TUPLE || !HnswElementSane(page, itemid, etup, dim))
 		ereport(ERROR,
 		        (errcode(ERRCODE_INDEX_CORRUPTED),
 		         errmsg("index \"%s\" links to a non-element item (%u,%u)",
@@ -547,12 +553,70 @@ HnswPageElement(Relation index, Page page, BlockNumber blkno, OffsetNumber off, 
 	etup = (HnswElementTuple)PageGetItem(page, itemid);
 	if (etup->type != HNSW_ELEMENT_TUPLE)
 		return NULL;
-	if (!HnswItemFits(page, itemid, HNSW_ELEMENT_TUPLE_SIZE(dim)) || !HnswElementSane(etup, dim))
+	if (!HnswItemFits(page, itemid, offsetof(HnswElementTupleData, vec)) ||
+	    !HnswElementSane(page, itemid, etup, dim))
 		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
 		                errmsg("index \"%s\" has a damaged element (%u,%u)",
 		                       RelationGetRelationName(index), blkno, off),
 		                errhint("Please REINDEX it.")));
 	return etup;
+}
+
+/*
+ * The whole vector of an element on a locked page of block blkno: in place
+ * when the element holds all of it, else copied with its tail from block
+ * blkno + 1 into out (dim floats).  The tail's page is share-locked while
+ * the element's stays locked (forward, as hnsw.h requires).  A reader, when
+ * given, supplies its cached buffer lookups.
+ */
+const float *
+HnswElementVector(Relation index, HnswGraphReader *reader, BlockNumber blkno, HnswElementTuple etup,
+                  int dim, float *out)
+{
+	BlockNumber tblkno = blkno + 1;
+	int count = dim - etup->headDim;
+	Buffer tbuf;
+	Page tpage;
+	OffsetNumber toff = etup->tailOffno;
+	ItemId itemid;
+	HnswTailTuple tail;
+
+	if (etup->headDim == dim)
+		return etup->vec;
+	if (reader != NULL)
+		tbuf = HnswReaderPin(reader, tblkno);
+	else
+	{
+		if (tblkno >= RelationGetNumberOfBlocks(index))
+			tblkno = InvalidBlockNumber; /* reported below */
+		tbuf = BlockNumberIsValid(tblkno) ? ReadBuffer(index, tblkno) : InvalidBuffer;
+	}
+	if (BufferIsValid(tbuf))
+	{
+		LockBuffer(tbuf, BUFFER_LOCK_SHARE);
+		tpage = BufferGetPage(tbuf);
+		HnswCheckPage(index, tpage, tblkno);
+		if (!PageIsNew(tpage) && toff >= FirstOffsetNumber && toff <= PageGetMaxOffsetNumber(tpage))
+		{
+			itemid = PageGetItemId(tpage, toff);
+			tail = (HnswTailTuple)PageGetItem(tpage, itemid);
+			if (HnswItemFits(tpage, itemid, offsetof(HnswTailTupleData, vec)) &&
+			    tail->type == HNSW_TAIL_TUPLE && tail->count == count &&
+			    HnswItemFits(tpage, itemid, HNSW_TAIL_TUPLE_SIZE(count)))
+			{
+				memcpy(out, etup->vec, sizeof(float) * etup->headDim);
+				memcpy(out + etup->headDim, tail->vec, sizeof(float) * count);
+				UnlockReleaseBuffer(tbuf);
+				return out;
+			}
+		}
+		UnlockReleaseBuffer(tbuf);
+	}
+	ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+	                errmsg("index \"%s\" has an element of block %u whose tail (%u,%u) is missing",
+	                       RelationGetRelationName(index), blkno, blkno + 1, toff),
+	                errhint("Please REINDEX it.")));
+	return NULL; /* keep the compiler quiet */
 }
 
 /*
@@ -723,8 +787,11 @@ HnswVectorCallback(void *ctx, VxNodeId node)
 	{
 		Buffer buf;
 		HnswElementTuple etup = HnswReaderElement(reader, node, &buf);
+		const float *vec = HnswElementVector(reader->index, reader, BufferGetBlockNumber(buf), etup,
+		                                     reader->dim, reader->vecbuf);
 
-		memcpy(reader->vecbuf, etup->vec, sizeof(float) * reader->dim);
+		if (vec != reader->vecbuf)
+			memcpy(reader->vecbuf, vec, sizeof(float) * reader->dim);
 		UnlockReleaseBuffer(buf);
 	}
 	PG_CATCH();
@@ -779,9 +846,16 @@ HnswDistancesCallback(void *ctx, const float *query, const VxNodeId *ids, int n,
 		for (int i = 0; i < n; i++)
 		{
 			Buffer buf;
-			HnswElementTuple etup = HnswReaderElement(reader, ids[i], &buf);
+			HnswElementTuple etup;
+			const float *vec;
 
-			out[i] = vx_hnsw_distance(reader->metric, query, etup->vec, reader->dim);
+			etup = HnswReaderElement(reader, ids[i], &buf);
+			vec = etup->headDim == reader->dim
+			          ? etup->vec
+			          : HnswElementVector(reader->index, reader, BufferGetBlockNumber(buf), etup,
+			                              reader->dim, reader->splitbuf);
+
+			out[i] = vx_hnsw_distance(reader->metric, query, vec, reader->dim);
 			UnlockReleaseBuffer(buf);
 		}
 	}
@@ -829,6 +903,7 @@ HnswInitReader(HnswGraphReader *reader, Relation index, const HnswIndexInfo *inf
 	reader->nblocks = RelationGetNumberOfBlocks(index);
 	reader->hints = HnswGetHints(index, reader->nblocks);
 	reader->vecbuf = palloc(sizeof(float) * info->dim);
+	reader->splitbuf = palloc(sizeof(float) * info->dim);
 	reader->error = NULL;
 	reader->errcxt = CurrentMemoryContext;
 	reader->cb.ctx = reader;
@@ -846,6 +921,8 @@ HnswReleaseReader(HnswGraphReader *reader)
 {
 	pfree(reader->vecbuf);
 	reader->vecbuf = NULL;
+	pfree(reader->splitbuf);
+	reader->splitbuf = NULL;
 }
 
 /*

