@@ -486,6 +486,19 @@ def load(conn, args, base):
     }
 
 
+def rss_anon_bytes(pid="self"):
+    """Private anonymous resident memory of a process (RssAnon in
+    /proc/PID/status: its heap, not the shared buffers it maps), or None."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def backend_cpu_s(pid):
     """utime + stime of a server process (all its threads), when readable."""
     return proc_cpu_s(f"/proc/{pid}/stat")
@@ -523,6 +536,8 @@ class BuildWatcher(threading.Thread):
         super().__init__(daemon=True)
         self.args, self.pid = args, pid
         self.max_threads = None
+        self.rss_before = rss_anon_bytes(pid)  # private memory of the backend before the build
+        self.max_rss = self.rss_before  # and its largest sample during the build
         self.thread_cpu = {}  # thread id -> CPU seconds during the build (last sample)
         self._baseline = {}  # CPU of the threads that existed before the build
         try:
@@ -545,6 +560,9 @@ class BuildWatcher(threading.Thread):
                 try:
                     tids = os.listdir(f"/proc/{self.pid}/task")
                     self.max_threads = max(len(tids), self.max_threads or 0)
+                    rss = rss_anon_bytes(self.pid)
+                    if rss is not None:
+                        self.max_rss = max(rss, self.max_rss or 0)
                     for tid in tids:
                         cpu = proc_cpu_s(f"/proc/{self.pid}/task/{tid}/stat")
                         if cpu is not None:
@@ -652,6 +670,8 @@ def build(conn, args, workers, n):
         "backend_cpu_s": cpu,
         "cpu_per_wall": cpu / build_s if cpu is not None else None,
         "max_threads_seen": watcher.max_threads,
+        "backend_rss_before_bytes": watcher.rss_before,
+        "backend_rss_peak_bytes": watcher.max_rss,
         "other_processes_cpu_s": others,
         "phases": watcher.phases,
         "thread_cpu_s": sorted(watcher.thread_cpu.values(), reverse=True),
@@ -797,6 +817,27 @@ def sweep(conn, args, index, queries, truth, hnsw=None):
         run(floor_stmt, floor_ids[j % n_floor])
     floor_plan = explain(conn, floor_tag, str(floor_ids[0]))
 
+    # The rows floor: everything the ANN query costs but the index search.
+    # The executor fetches each returned row and evaluates the ORDER BY
+    # expression on it (a resjunk column of the scan's target list), which
+    # means reading the vector from the heap, from TOAST at 768 dimensions.
+    # This statement fetches the exact top 10 of the query by id (10 btree
+    # lookups, a little more than the ANN query pays) and orders them the
+    # same way.
+    rows_tag = "ann_bench rows floor"
+    rows_stmt = sql.SQL("SELECT id FROM {} WHERE id = ANY(%b) ORDER BY v {} %b /* {} */").format(
+        t, sql.SQL(args.op), sql.SQL(rows_tag))
+    rows_ids = [[Int4(int(x)) for x in truth.ids[j][:K]] for j in range(len(queries))]
+
+    def run_rows(j):
+        start = time.perf_counter()
+        cur.execute(rows_stmt, [rows_ids[j], queries[j]], prepare=True)
+        got = [r[0] for r in cur.fetchall()]
+        return (time.perf_counter() - start) * 1000, got
+
+    for j in range(max(args.warmup, 6)):
+        run_rows(j % len(queries))
+
     # Cache warm-up: one pass over every query at the largest knob value
     # (the one that touches the most pages).
     last = int(np.argmax(args.values))
@@ -814,6 +855,13 @@ def sweep(conn, args, index, queries, truth, hnsw=None):
         if got != [floor_ids[j]]:
             raise RuntimeError(f"floor query for id {floor_ids[j]} returned {got}")
         return ms, None
+
+    def rows_task(j):
+        set_gucs(conn, {"enable_seqscan": "on"})
+        ms, got = run_rows(j)
+        if sorted(got) != sorted(int(x) for x in rows_ids[j]):
+            raise RuntimeError(f"rows floor query {j} returned {got}")
+        return ms, got
 
     def sql_task(i):
         def task(j):
@@ -833,6 +881,7 @@ def sweep(conn, args, index, queries, truth, hnsw=None):
     tasks = [floor_task] + [sql_task(i) for i in range(nv)]
     if hnsw is not None:
         tasks += [hnsw_task(i) for i in range(nv)]
+    tasks.append(rows_task)
     stride = max(1, len(queries) // len(tasks))
     order_rng = np.random.default_rng(args.seed + 3)
     load0 = os.getloadavg()[0]
@@ -889,6 +938,7 @@ def sweep(conn, args, index, queries, truth, hnsw=None):
             hnsw_points.append(s)
     floor = best(0)
     floor["plan"] = plan_text(floor_plan)
+    floor["rows"] = best(len(tasks) - 1)
     return points, hnsw_points, floor, (load0, load1)
 
 
@@ -1171,14 +1221,17 @@ def build_hnswlib(args, base):
     index.init_index(max_elements=n, M=args.hnswlib_m,
                      ef_construction=args.hnswlib_ef_construction, random_seed=args.seed)
     index.set_num_threads(1)
+    rss0 = rss_anon_bytes()
     start = time.perf_counter()
     index.add_items(base, np.arange(1, n + 1), num_threads=1)
     build_s = time.perf_counter() - start
+    rss1 = rss_anon_bytes()
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "index.bin")
         index.save_index(path)
         index_bytes = os.path.getsize(path)
     return index, {"build_s": build_s, "index_bytes": index_bytes, "M": args.hnswlib_m,
+                   "process_rss_growth_bytes": rss1 - rss0 if None not in (rss0, rss1) else None,
                    "ef_construction": args.hnswlib_ef_construction, "space": args.space,
                    "threads": 1, "hnswlib_version": hnswlib_version()}
 
@@ -1247,7 +1300,7 @@ def qps_at_recall(points, target, key="qps"):
     return (best, first) if best is not None else (None, False)
 
 
-def comparisons(ours, hnsw, floor_ms):
+def comparisons(ours, hnsw, floor_ms, rows_floor_ms=None):
     rows = []
     for r in RECALL_TARGETS:
         q, q_first = qps_at_recall(ours, r)
@@ -1263,6 +1316,10 @@ def comparisons(ours, hnsw, floor_ms):
                 "ceiling_qps": ceiling,
                 "ours_over_ceiling": q / ceiling if q and ceiling else None,
             })
+            if rows_floor_ms is not None and h:
+                rc = 1.0 / (rows_floor_ms / 1000.0 + 1.0 / h)
+                row.update({"rows_ceiling_qps": rc,
+                            "ours_over_rows_ceiling": q / rc if q else None})
         rows.append(row)
     return rows
 
@@ -1273,6 +1330,10 @@ def comparisons(ours, hnsw, floor_ms):
 
 def mib(b):
     return f"{b / 2**20:.1f} MiB"
+
+
+def fmt_mib(b):
+    return mib(b) if b is not None else "n/a"
 
 
 def fmt(x, spec, na="n/a"):
@@ -1314,7 +1375,9 @@ def report(run, loaded, builds, floor, exact, points, hnsw_build, hnsw_points, c
               f"{b['expected_threads']}, most seen {b['max_threads_seen']}): "
               f"{b['build_s']:.2f} s, {cpu}; index "
               f"{mib(b['index_bytes'])} = {b['index_bytes'] / b['raw_vector_bytes']:.2f}x raw "
-              f"vectors; load avg before {b['loadavg_before']:.2f}"
+              f"vectors; backend private memory {fmt_mib(b['backend_rss_before_bytes'])} before, "
+              f"{fmt_mib(b['backend_rss_peak_bytes'])} at most (sampled every 0.2 s); "
+              f"load avg before {b['loadavg_before']:.2f}"
               + (f"; notices: {b['notices']}" if b["notices"] else ""))
         if b["phases"]:
             print("      per-thread CPU (s, sampled): "
@@ -1327,11 +1390,17 @@ def report(run, loaded, builds, floor, exact, points, hnsw_build, hnsw_points, c
                  f"{w0['build_s'] / hnsw_build['build_s']:.2f}x" if w0 else "")
         print(f"   hnswlib (M={hnsw_build['M']}, ef_construction={hnsw_build['ef_construction']}, "
               f"space {hnsw_build['space']}, 1 thread): {hnsw_build['build_s']:.2f} s, saved "
-              f"index {mib(hnsw_build['index_bytes'])}{ratio}")
+              f"index {mib(hnsw_build['index_bytes'])}, process memory grew by "
+              f"{fmt_mib(hnsw_build.get('process_rss_growth_bytes'))}{ratio}")
     print(f"   ddl: {builds[-1]['ddl']}; maintenance_work_mem {a['maintenance_work_mem']}"
           + "".join(f", {k} = {v}" for k, v in builds[-1]["build_settings"].items()))
     print(f"floor ({floor['plan']}): mean {floor['mean_ms']:.3f} ms, p50 {floor['p50_ms']:.3f} ms, "
           f"p99 {floor['p99_ms']:.3f} ms per query ({floor['queries']} queries)")
+    if "rows" in floor:
+        r = floor["rows"]
+        print(f"rows floor (the exact top 10 fetched by id and ordered by distance: the ANN "
+              f"query's work but the index search): mean {r['mean_ms']:.3f} ms, p50 "
+              f"{r['p50_ms']:.3f} ms, p99 {r['p99_ms']:.3f} ms")
     if exact:
         print(f"exact (enable_indexscan=off, max_parallel_workers_per_gather="
               f"{exact['settings']['max_parallel_workers_per_gather']}; {exact['plan']}): "
@@ -1382,6 +1451,11 @@ def report(run, loaded, builds, floor, exact, points, hnsw_build, hnsw_points, c
               "loop as ours (adds Python call overhead).")
         print(f"   ceiling = 1 / (floor mean {floor['mean_ms']:.3f} ms + hnswlib time per query "
               "at that recall)")
+        if "rows" in floor:
+            print(f"   rows ceiling = 1 / (rows floor mean {floor['rows']['mean_ms']:.3f} ms + "
+                  "hnswlib time per query): " + ", ".join(
+                      f"{c['recall']:.2f}: {fmt(c.get('rows_ceiling_qps'), '.0f')} QPS, ours / "
+                      f"rows ceiling {fmt(c.get('ours_over_rows_ceiling'), '.3f')}" for c in comp))
     if inserts:
         report_inserts(run, inserts)
 
@@ -1533,7 +1607,7 @@ def main(argv=None):
                   file=sys.stderr)
         raise
 
-    comp = comparisons(points, hnsw_points, floor["mean_ms"])
+    comp = comparisons(points, hnsw_points, floor["mean_ms"], floor["rows"]["mean_ms"])
     for c in comp:
         emit("at_recall", **c)
     run["loadavg_end"] = os.getloadavg()

@@ -57,6 +57,17 @@ def test_comparisons_ratios_and_ceiling():
     assert r90["ours_over_ceiling"] == pytest.approx(500 / r90["ceiling_qps"])
     assert rows[2]["recall"] == 0.99 and rows[2]["ours_qps"] == pytest.approx(250)
     assert ab.comparisons(ours, None, 0.1)[1]["ours_qps"] == pytest.approx(500 - 250 * 5 / 9)
+    assert "rows_ceiling_qps" not in r90
+
+
+def test_comparisons_rows_ceiling():
+    ours = pts((0.90, 500), (0.99, 250))
+    hnsw = [{"recall": 0.90, "qps": 5000, "call_qps": 4000},
+            {"recall": 0.99, "qps": 2500, "call_qps": 2000}]
+    r90 = ab.comparisons(ours, hnsw, floor_ms=0.1, rows_floor_ms=0.3)[0]
+    assert r90["rows_ceiling_qps"] == pytest.approx(1 / (0.0003 + 1 / 5000))
+    assert r90["ours_over_rows_ceiling"] == pytest.approx(500 * (0.0003 + 1 / 5000))
+    assert r90["rows_ceiling_qps"] < r90["ceiling_qps"]
 
 
 @pytest.mark.parametrize("metric", ["l2", "cosine"])

@@ -46,10 +46,11 @@ sub count_items
 # Rows (by $where) whose own vector, as the query, does not return them
 # first.  Their vectors are checked exactly by the checker (heapallindexed
 # compares every element with its heap row); a lookup also misses the nodes
-# of a sound graph that no link leads to, hence the allowance.  These rows all
-# lie in the positive orthant, where cosine distances are small and close
-# together: there the m = 12 graph leaves ~0.4% unreachable, and ~1% of the
-# rows inserted after deleting half miss themselves, with or without split
+# of a sound graph that no link leads to or that the beam passes by, hence
+# the allowance.  Rows inserted after VACUUM has repaired the graph around
+# many deleted ones miss more often: up to 0.4% under L2 here, and, as these
+# rows all lie in the positive orthant where cosine distances are small and
+# close together, ~1% under cosine with m = 12, with or without split
 # elements (measured: 13 and 15 of 1,500).
 sub all_find_themselves
 {
@@ -57,7 +58,7 @@ sub all_find_themselves
 	my $ids = [ split /\n/, $node->safe_psql('postgres', "SELECT id FROM t WHERE $where ORDER BY id") ];
 	for my $op ('<->', '<=>')
 	{
-		my $allowed = $op eq '<->' ? 2 * max_unreachable(scalar @$ids) : int(@$ids / 50);
+		my $allowed = int(@$ids / 50);
 		my $missed = self_lookup_failures($node, 't', $op, $ids);
 		cmp_ok(scalar(@$missed), '<=', $allowed,
 			"$label: " . scalar(@$ids) . " rows, at most $allowed do not find themselves first with $op")
