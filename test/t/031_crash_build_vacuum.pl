@@ -194,7 +194,7 @@ my $recall = recall_at_k($node, 't', 'q', '<->', 10, 'SET hnsw.ef_search = 100;'
 cmp_ok($recall, '>=', 0.95, "recall\@10 of the recovered index is $recall");
 add_clustered_rows($node, 't', $rows + 1, 500);
 $node->safe_psql('postgres', "DELETE FROM t WHERE id % 7 = 0");
-my ($ret, $out, $err) = $node->psql('postgres', 'VACUUM (FREEZE) t');
+my ($ret, $out, $err) = $node->psql('postgres', 'VACUUM (FREEZE, INDEX_CLEANUP ON) t');
 is($ret, 0, 'VACUUM of the recovered index works') or diag($err);
 $check = check_index_ok($node, 't_idx', 'after inserts, deletes and VACUUM on the recovered index');
 $count = $node->safe_psql('postgres', 'SELECT count(*) FROM t');
@@ -265,7 +265,7 @@ for my $round (
 	  if $c && defined $phase && $phase !~ /then/;
 	$recall = recall_at_k($node, 't', 'q', '<->', 10, 'SET hnsw.ef_search = 100;');
 	cmp_ok($recall, '>=', 0.9, "$label: recall\@10 after the restart is $recall");
-	my ($r, $o, $e) = $node->psql('postgres', 'VACUUM (FREEZE) t');
+	my ($r, $o, $e) = $node->psql('postgres', 'VACUUM (FREEZE, INDEX_CLEANUP ON) t');
 	is($r, 0, "$label: the next VACUUM completes") or diag($e);
 	$rowcount = $node->safe_psql('postgres', 'SELECT count(*) FROM t');
 	$c = check_index_ok($node, 't_idx', "$label: after the next VACUUM");

@@ -50,7 +50,9 @@ my ($tx) = $o1 =~ /number of transactions actually processed: (\d+)/;
 note "$tx insert and delete transactions; VACUUM ran " . (($o2 =~ /actually processed: (\d+)/)[0] // '?') . ' times';
 
 check_index_ok($node, 't_idx', 'after concurrent inserts, deletes and VACUUM');
-$node->safe_psql('postgres', 'VACUUM (FREEZE) t');
+# INDEX_CLEANUP ON: with the few rows deleted since the last VACUUM, VACUUM
+# would otherwise skip the index (PostgreSQL's bypass below 2% of the pages)
+$node->safe_psql('postgres', 'VACUUM (FREEZE, INDEX_CLEANUP ON) t');
 my $check = check_index_ok($node, 't_idx', 'after a last VACUUM');
 my $rows = $node->safe_psql('postgres', 'SELECT count(*) FROM t');
 is($check->{live}, $rows, "$rows rows, as many live elements") if $check;
