@@ -374,8 +374,33 @@ extern HnswElementTuple HnswElementOnPage(Relation index, Page page, ItemPointer
 extern HnswElementTuple HnswPageElement(Relation index, Page page, BlockNumber blkno,
                                         OffsetNumber off, int dim);
 extern HnswNeighborTuple HnswNeighborsOnPage(Relation index, Page page, ItemPointer ntid);
-extern const float *HnswElementVector(Relation index, HnswGraphReader *reader, BlockNumber blkno,
-                                      HnswElementTuple etup, int dim, float *out);
+extern HnswTailTuple HnswTailOnPage(Page page, OffsetNumber offno, int count);
+extern const float *HnswSplitVector(Relation index, HnswGraphReader *reader, BlockNumber blkno,
+                                    HnswElementTuple etup, int dim, float *out);
+
+/*
+ * The whole vector of an element on a locked page of block blkno: in place
+ * unless the element is split, then assembled in out (dim floats).
+ */
+static inline const float *
+HnswElementVector(Relation index, HnswGraphReader *reader, BlockNumber blkno, HnswElementTuple etup,
+                  int dim, float *out)
+{
+	if (etup->headDim == dim)
+		return etup->vec;
+	return HnswSplitVector(index, reader, blkno, etup, dim, out);
+}
+
+/* The same, always copied into out */
+static inline void
+HnswCopyVector(Relation index, HnswGraphReader *reader, BlockNumber blkno, HnswElementTuple etup,
+               int dim, float *out)
+{
+	if (etup->headDim == dim)
+		memcpy(out, etup->vec, sizeof(float) * dim);
+	else
+		HnswSplitVector(index, reader, blkno, etup, dim, out);
+}
 extern void HnswClearNeighbors(HnswNeighborTuple ntup);
 extern void HnswCheckNeighborCapacity(Relation index, Page page, ItemPointer ntid, int levels,
                                       int m);

@@ -104,8 +104,7 @@ HnswWriteTail(Relation index, BlockNumber blkno, OffsetNumber offno, const float
 	Buffer buf;
 	GenericXLogState *state;
 	Page page;
-	ItemId itemid;
-	HnswTailTuple tail = NULL;
+	HnswTailTuple tail;
 
 	if (blkno < RelationGetNumberOfBlocks(index))
 	{
@@ -114,17 +113,7 @@ HnswWriteTail(Relation index, BlockNumber blkno, OffsetNumber offno, const float
 		state = GenericXLogStart(index);
 		page = GenericXLogRegisterBuffer(state, buf, 0);
 		HnswCheckPage(index, page, blkno);
-		if (!PageIsNew(page) && offno >= FirstOffsetNumber && offno <= PageGetMaxOffsetNumber(page))
-		{
-			itemid = PageGetItemId(page, offno);
-			tail = (HnswTailTuple)PageGetItem(page, itemid);
-			if (!ItemIdIsNormal(itemid) ||
-			    ItemIdGetOffset(itemid) + ItemIdGetLength(itemid) >
-			        ((PageHeader)page)->pd_special ||
-			    ItemIdGetLength(itemid) < HNSW_TAIL_TUPLE_SIZE(count) ||
-			    tail->type != HNSW_TAIL_TUPLE || tail->count != count)
-				tail = NULL;
-		}
+		tail = HnswTailOnPage(page, offno, count);
 		if (tail != NULL)
 		{
 			memcpy(tail->vec, vec, sizeof(float) * count);

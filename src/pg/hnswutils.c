@@ -563,60 +563,64 @@ HnswPageElement(Relation index, Page page, BlockNumber blkno, OffsetNumber off, 
 }
 
 /*
- * The whole vector of an element on a locked page of block blkno: in place
- * when the element holds all of it, else copied with its tail from block
- * blkno + 1 into out (dim floats).  The tail's page is share-locked while
- * the element's stays locked (forward, as hnsw.h requires).  A reader, when
- * given, supplies its cached buffer lookups.
+ * The tail tuple at offno of a locked page holding count floats, or NULL if
+ * that item is not one.
  */
-const float *
-HnswElementVector(Relation index, HnswGraphReader *reader, BlockNumber blkno, HnswElementTuple etup,
-                  int dim, float *out)
+HnswTailTuple
+HnswTailOnPage(Page page, OffsetNumber offno, int count)
 {
-	BlockNumber tblkno = blkno + 1;
-	int count = dim - etup->headDim;
-	Buffer tbuf;
-	Page tpage;
-	OffsetNumber toff = etup->tailOffno;
 	ItemId itemid;
 	HnswTailTuple tail;
 
-	if (etup->headDim == dim)
-		return etup->vec;
+	if (PageIsNew(page) || offno < FirstOffsetNumber || offno > PageGetMaxOffsetNumber(page))
+		return NULL;
+	itemid = PageGetItemId(page, offno);
+	tail = (HnswTailTuple)PageGetItem(page, itemid);
+	if (!HnswItemFits(page, itemid, HNSW_TAIL_TUPLE_SIZE(count)) || tail->type != HNSW_TAIL_TUPLE ||
+	    tail->count != count)
+		return NULL;
+	return tail;
+}
+
+/*
+ * The vector of a split element on a locked page of block blkno, copied with
+ * its tail from block blkno + 1 into out (dim floats).  The tail's page is
+ * share-locked while the element's stays locked (forward, as hnsw.h
+ * requires).  A reader, when given, supplies its cached buffer lookups.
+ */
+const float *
+HnswSplitVector(Relation index, HnswGraphReader *reader, BlockNumber blkno, HnswElementTuple etup,
+                int dim, float *out)
+{
+	BlockNumber tblkno = blkno + 1;
+	int count = dim - etup->headDim;
+	HnswTailTuple tail = NULL;
+	Buffer tbuf = InvalidBuffer;
+
+	Assert(etup->headDim < dim);
 	if (reader != NULL)
 		tbuf = HnswReaderPin(reader, tblkno);
-	else
-	{
-		if (tblkno >= RelationGetNumberOfBlocks(index))
-			tblkno = InvalidBlockNumber; /* reported below */
-		tbuf = BlockNumberIsValid(tblkno) ? ReadBuffer(index, tblkno) : InvalidBuffer;
-	}
+	else if (tblkno < RelationGetNumberOfBlocks(index))
+		tbuf = ReadBuffer(index, tblkno);
 	if (BufferIsValid(tbuf))
 	{
 		LockBuffer(tbuf, BUFFER_LOCK_SHARE);
-		tpage = BufferGetPage(tbuf);
-		HnswCheckPage(index, tpage, tblkno);
-		if (!PageIsNew(tpage) && toff >= FirstOffsetNumber && toff <= PageGetMaxOffsetNumber(tpage))
+		HnswCheckPage(index, BufferGetPage(tbuf), tblkno);
+		tail = HnswTailOnPage(BufferGetPage(tbuf), etup->tailOffno, count);
+		if (tail != NULL)
 		{
-			itemid = PageGetItemId(tpage, toff);
-			tail = (HnswTailTuple)PageGetItem(tpage, itemid);
-			if (HnswItemFits(tpage, itemid, offsetof(HnswTailTupleData, vec)) &&
-			    tail->type == HNSW_TAIL_TUPLE && tail->count == count &&
-			    HnswItemFits(tpage, itemid, HNSW_TAIL_TUPLE_SIZE(count)))
-			{
-				memcpy(out, etup->vec, sizeof(float) * etup->headDim);
-				memcpy(out + etup->headDim, tail->vec, sizeof(float) * count);
-				UnlockReleaseBuffer(tbuf);
-				return out;
-			}
+			memcpy(out, etup->vec, sizeof(float) * etup->headDim);
+			memcpy(out + etup->headDim, tail->vec, sizeof(float) * count);
 		}
 		UnlockReleaseBuffer(tbuf);
 	}
-	ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
-	                errmsg("index \"%s\" has an element of block %u whose tail (%u,%u) is missing",
-	                       RelationGetRelationName(index), blkno, blkno + 1, toff),
-	                errhint("Please REINDEX it.")));
-	return NULL; /* keep the compiler quiet */
+	if (tail == NULL)
+		ereport(ERROR,
+		        (errcode(ERRCODE_INDEX_CORRUPTED),
+		         errmsg("index \"%s\" has an element of block %u whose tail (%u,%u) is missing",
+		                RelationGetRelationName(index), blkno, tblkno, etup->tailOffno),
+		         errhint("Please REINDEX it.")));
+	return out;
 }
 
 /*
@@ -787,11 +791,9 @@ HnswVectorCallback(void *ctx, VxNodeId node)
 	{
 		Buffer buf;
 		HnswElementTuple etup = HnswReaderElement(reader, node, &buf);
-		const float *vec = HnswElementVector(reader->index, reader, BufferGetBlockNumber(buf), etup,
-		                                     reader->dim, reader->vecbuf);
 
-		if (vec != reader->vecbuf)
-			memcpy(reader->vecbuf, vec, sizeof(float) * reader->dim);
+		HnswCopyVector(reader->index, reader, BufferGetBlockNumber(buf), etup, reader->dim,
+		               reader->vecbuf);
 		UnlockReleaseBuffer(buf);
 	}
 	PG_CATCH();
@@ -846,14 +848,9 @@ HnswDistancesCallback(void *ctx, const float *query, const VxNodeId *ids, int n,
 		for (int i = 0; i < n; i++)
 		{
 			Buffer buf;
-			HnswElementTuple etup;
-			const float *vec;
-
-			etup = HnswReaderElement(reader, ids[i], &buf);
-			vec = etup->headDim == reader->dim
-			          ? etup->vec
-			          : HnswElementVector(reader->index, reader, BufferGetBlockNumber(buf), etup,
-			                              reader->dim, reader->splitbuf);
+			HnswElementTuple etup = HnswReaderElement(reader, ids[i], &buf);
+			const float *vec = HnswElementVector(reader->index, reader, BufferGetBlockNumber(buf),
+			                                     etup, reader->dim, reader->splitbuf);
 
 			out[i] = vx_hnsw_distance(reader->metric, query, vec, reader->dim);
 			UnlockReleaseBuffer(buf);

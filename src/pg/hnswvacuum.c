@@ -82,6 +82,39 @@ HnswRememberDead(HnswVacuumState *vs, VxNodeId id)
 }
 
 /*
+ * Block blkno for one of the passes, read with VACUUM's buffer strategy,
+ * locked in mode and checked.
+ */
+static Buffer
+HnswVacuumPage(HnswVacuumState *vs, BlockNumber blkno, int mode, Page *page)
+{
+	Buffer buf;
+
+	vacuum_delay_point();
+	buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->vinfo->strategy);
+	LockBuffer(buf, mode);
+	*page = BufferGetPage(buf);
+	HnswCheckPage(vs->index, *page, blkno);
+	return buf;
+}
+
+/*
+ * The element at off of an exclusively locked page, to be changed: on the
+ * page copy of the page's Generic WAL record, which the first change starts.
+ */
+static HnswElementTuple
+HnswVacuumEditElement(HnswVacuumState *vs, Buffer buf, GenericXLogState **state, Page *page,
+                      OffsetNumber off)
+{
+	if (*state == NULL)
+	{
+		*state = GenericXLogStart(vs->index);
+		*page = GenericXLogRegisterBuffer(*state, buf, 0);
+	}
+	return (HnswElementTuple)PageGetItem(*page, PageGetItemId(*page, off));
+}
+
+/*
  * Pass 1: mark elements of dead rows DEAD.
  */
 static void
@@ -92,17 +125,10 @@ HnswMarkDead(HnswVacuumState *vs, IndexBulkDeleteResult *stats, IndexBulkDeleteC
 
 	for (BlockNumber blkno = HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
 	{
-		Buffer buf;
 		Page page;
+		Buffer buf = HnswVacuumPage(vs, blkno, BUFFER_LOCK_EXCLUSIVE, &page);
 		GenericXLogState *state = NULL;
-		OffsetNumber maxoff;
-
-		vacuum_delay_point();
-		buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->vinfo->strategy);
-		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		page = BufferGetPage(buf);
-		HnswCheckPage(vs->index, page, blkno);
-		maxoff = PageGetMaxOffsetNumber(page);
+		OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
 
 		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
 		{
@@ -120,12 +146,7 @@ HnswMarkDead(HnswVacuumState *vs, IndexBulkDeleteResult *stats, IndexBulkDeleteC
 				continue;
 			if (callback(&etup->heaptid, callback_state))
 			{
-				if (state == NULL)
-				{
-					state = GenericXLogStart(vs->index);
-					page = GenericXLogRegisterBuffer(state, buf, 0);
-				}
-				etup = (HnswElementTuple)PageGetItem(page, PageGetItemId(page, off));
+				etup = HnswVacuumEditElement(vs, buf, &state, &page, off);
 				etup->state = HNSW_ELEMENT_DEAD;
 				HnswRememberDead(vs, id);
 				stats->tuples_removed++;
@@ -193,18 +214,11 @@ HnswRepair(HnswVacuumState *vs)
 
 	for (BlockNumber blkno = HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
 	{
-		Buffer buf;
 		Page page;
-		OffsetNumber maxoff;
+		Buffer buf = HnswVacuumPage(vs, blkno, BUFFER_LOCK_SHARE, &page);
+		OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
 		int nrepair = 0;
 		int kept;
-
-		vacuum_delay_point();
-		buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->vinfo->strategy);
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		page = BufferGetPage(buf);
-		HnswCheckPage(vs->index, page, blkno);
-		maxoff = PageGetMaxOffsetNumber(page);
 
 		/* collect the live elements of this page that need repair */
 		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
@@ -221,14 +235,10 @@ HnswRepair(HnswVacuumState *vs)
 
 			if (needs && nrepair < perPage)
 			{
-				float *vec = vecs + (size_t)nrepair * dim;
-				const float *whole = HnswElementVector(vs->index, NULL, blkno, etup, dim, vec);
-
+				HnswCopyVector(vs->index, NULL, blkno, etup, dim, vecs + (size_t)nrepair * dim);
 				ids[nrepair] = HnswNodeId(blkno, off);
 				ntids[nrepair] = etup->neighbortid;
 				levels[nrepair] = etup->level;
-				if (whole != vec)
-					memcpy(vec, whole, sizeof(float) * dim);
 				nrepair++;
 			}
 		}
@@ -240,14 +250,11 @@ HnswRepair(HnswVacuumState *vs)
 		{
 			if (remote[i])
 			{
-				Buffer nbuf = ReadBufferExtended(vs->index, MAIN_FORKNUM,
-				                                 ItemPointerGetBlockNumber(&ntids[i]), RBM_NORMAL,
-				                                 vs->vinfo->strategy);
-				bool dead;
+				Page npage;
+				Buffer nbuf = HnswVacuumPage(vs, ItemPointerGetBlockNumber(&ntids[i]),
+				                             BUFFER_LOCK_SHARE, &npage);
+				bool dead = HnswLinksToDead(vs, npage, &ntids[i]);
 
-				LockBuffer(nbuf, BUFFER_LOCK_SHARE);
-				HnswCheckPage(vs->index, BufferGetPage(nbuf), BufferGetBlockNumber(nbuf));
-				dead = HnswLinksToDead(vs, BufferGetPage(nbuf), &ntids[i]);
 				UnlockReleaseBuffer(nbuf);
 				if (!dead)
 					continue;
@@ -292,18 +299,12 @@ HnswFreeDead(HnswVacuumState *vs)
 
 	for (BlockNumber blkno = HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
 	{
-		Buffer buf;
 		Page page;
+		Buffer buf = HnswVacuumPage(vs, blkno, BUFFER_LOCK_EXCLUSIVE, &page);
 		GenericXLogState *state = NULL;
-		OffsetNumber maxoff;
+		OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
 		int nremote = 0;
 
-		vacuum_delay_point();
-		buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->vinfo->strategy);
-		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		page = BufferGetPage(buf);
-		HnswCheckPage(vs->index, page, blkno);
-		maxoff = PageGetMaxOffsetNumber(page);
 		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
 		{
 			HnswElementTuple etup = HnswPageElement(vs->index, page, blkno, off, vs->info.dim);
@@ -311,12 +312,7 @@ HnswFreeDead(HnswVacuumState *vs)
 			if (etup == NULL || etup->state != HNSW_ELEMENT_DEAD ||
 			    !HnswIsDead(vs, HnswNodeId(blkno, off)))
 				continue;
-			if (state == NULL)
-			{
-				state = GenericXLogStart(vs->index);
-				page = GenericXLogRegisterBuffer(state, buf, 0);
-			}
-			etup = (HnswElementTuple)PageGetItem(page, PageGetItemId(page, off));
+			etup = HnswVacuumEditElement(vs, buf, &state, &page, off);
 			etup->state = HNSW_ELEMENT_FREE;
 			ItemPointerSetInvalid(&etup->heaptid);
 			/* nothing should be reached through a free slot */
