@@ -644,6 +644,48 @@ template <typename Id> struct InsertPlan
 };
 
 /*
+ * The back-links to self (vector vec) of each of its chosen neighbours on
+ * levels 0..top, into plan.updates.  A full list holding a deleted node
+ * (is_deleted) gives self that node's place; any other list goes through
+ * backlink().  old_ids keeps each list as read, so that the caller can
+ * detect a concurrent change.
+ */
+template <typename View, typename Deleted>
+void
+plan_backlinks(View &view, const Params &params, const Distance &dist, typename View::Id self,
+               const float *vec, int top, Deleted &&is_deleted, Workspace<View> &ws,
+               InsertPlan<typename View::Id> &plan)
+{
+	using Id = typename View::Id;
+	std::vector<Id> fresh;
+	for (int l = 0; l <= top; l++)
+	{
+		const size_t max_n = static_cast<size_t>(max_neighbors(params.m, l));
+		for (Id n : plan.neighbors[l])
+		{
+			typename InsertPlan<Id>::Update u;
+			u.node = n;
+			u.level = l;
+			view.neighbors(n, l, ws.neighbor_buf);
+			u.old_ids = ws.neighbor_buf;
+			auto dead = std::find_if(u.old_ids.begin(), u.old_ids.end(), is_deleted);
+			if (u.old_ids.size() >= max_n && dead != u.old_ids.end() &&
+			    std::find(u.old_ids.begin(), u.old_ids.end(), self) == u.old_ids.end())
+			{
+				u.new_ids = u.old_ids;
+				u.new_ids[static_cast<size_t>(dead - u.old_ids.begin())] = self;
+			}
+			else if (backlink(view, params, dist, n, l, self, vec, std::span<const Id>(u.old_ids),
+			                  ws, fresh))
+				u.new_ids = fresh;
+			else
+				continue;
+			plan.updates.push_back(std::move(u));
+		}
+	}
+}
+
+/*
  * Plan the insertion of self (vector vec, level `level`): its neighbours and
  * the back-links of each chosen neighbour.  entry must be a valid node.
  */
@@ -658,25 +700,9 @@ plan_insert(View &view, const Params &params, const Distance &dist, const float 
 	choose_neighbors(
 	    view, params, dist, vec, level, entry, entry_level, [self](Id id) { return id != self; },
 	    ws, plan.neighbors);
-
-	std::vector<Id> fresh;
-	for (int l = 0; l <= std::min(level, entry_level); l++)
-	{
-		for (Id n : plan.neighbors[l])
-		{
-			typename InsertPlan<Id>::Update u;
-			u.node = n;
-			u.level = l;
-			view.neighbors(n, l, ws.neighbor_buf);
-			u.old_ids = ws.neighbor_buf;
-			if (backlink(view, params, dist, n, l, self, vec, std::span<const Id>(u.old_ids), ws,
-			             fresh))
-			{
-				u.new_ids = fresh;
-				plan.updates.push_back(std::move(u));
-			}
-		}
-	}
+	plan_backlinks(
+	    view, params, dist, self, vec, std::min(level, entry_level), [](Id) { return false; }, ws,
+	    plan);
 }
 
 /*
@@ -758,38 +784,7 @@ plan_repair(View &view, const Params &params, const Distance &dist, typename Vie
 		plan.neighbors[l] = merged;
 	}
 
-	std::vector<Id> fresh;
-	for (int l = 0; l <= top; l++)
-	{
-		const size_t max_n = static_cast<size_t>(max_neighbors(params.m, l));
-		for (Id n : plan.neighbors[l])
-		{
-			typename InsertPlan<Id>::Update u;
-			u.node = n;
-			u.level = l;
-			view.neighbors(n, l, ws.neighbor_buf);
-			u.old_ids = ws.neighbor_buf;
-			if (std::find(u.old_ids.begin(), u.old_ids.end(), node) != u.old_ids.end())
-				continue;
-			auto dead = std::find_if(u.old_ids.begin(), u.old_ids.end(), is_deleted);
-			if (u.old_ids.size() < max_n)
-			{
-				u.new_ids = u.old_ids;
-				u.new_ids.push_back(node);
-			}
-			else if (dead != u.old_ids.end())
-			{
-				u.new_ids = u.old_ids;
-				u.new_ids[static_cast<size_t>(dead - u.old_ids.begin())] = node;
-			}
-			else if (backlink(view, params, dist, n, l, node, vec, std::span<const Id>(u.old_ids),
-			                  ws, fresh))
-				u.new_ids = fresh;
-			else
-				continue;
-			plan.updates.push_back(std::move(u));
-		}
-	}
+	plan_backlinks(view, params, dist, node, vec, top, is_deleted, ws, plan);
 }
 
 } // namespace vx::hnsw
