@@ -19,7 +19,6 @@ import datetime
 import json
 import os
 import platform
-import struct
 import sys
 import time
 
@@ -30,11 +29,12 @@ from psycopg import sql
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "python"))
 
-from vector_ext import encode_text, fetch_vector_info, register_vector  # noqa: E402
+sys.path.insert(0, HERE)
 
-COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
-COPY_TRAILER = struct.pack(">h", -1)
-K = 10
+import ann_bench as ab  # noqa: E402
+from vector_ext import encode_text, register_vector  # noqa: E402
+
+K = ab.K
 
 
 def parse_args():
@@ -55,27 +55,8 @@ def parse_args():
         help="skip the extra run with 2 workers and min_parallel_table_scan_size = 0",
     )
     p.add_argument("--out", default=os.path.join(HERE, "out", "exact_search.jsonl"))
+    p.set_defaults(extension="vector_ext")  # for ann_bench.ensure_database
     return p.parse_args()
-
-
-def connect(args, dbname, **kwargs):
-    return psycopg.connect(
-        host=args.host, port=args.port, user=args.user, dbname=dbname, **kwargs
-    )
-
-
-def ensure_database(args):
-    with connect(args, "postgres", autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [args.dbname]
-        ).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(args.dbname)))
-    with connect(args, args.dbname, autocommit=True) as conn:
-        try:
-            fetch_vector_info(conn)
-        except psycopg.ProgrammingError:
-            conn.execute("CREATE EXTENSION vector_ext")
 
 
 def make_data(args):
@@ -83,88 +64,6 @@ def make_data(args):
     base = rng.standard_normal((args.rows, args.dim), dtype=np.float32)
     queries = rng.standard_normal((args.queries, args.dim), dtype=np.float32)
     return base, queries
-
-
-def copy_chunks(base, chunk_rows=4000):
-    """The binary COPY stream of (id, v) rows, ids from 1, in chunks."""
-    n, dim = base.shape
-    row = np.dtype(
-        [
-            ("nfields", ">i2"), ("id_len", ">i4"), ("id", ">i4"),
-            ("v_len", ">i4"), ("dim", ">i2"), ("unused", ">i2"),
-            ("x", ">f4", (dim,)),
-        ]
-    )
-    yield COPY_SIGNATURE
-    for start in range(0, n, chunk_rows):
-        part = base[start:start + chunk_rows]
-        table = np.zeros(len(part), dtype=row)
-        table["nfields"] = 2
-        table["id_len"] = 4
-        table["id"] = np.arange(start + 1, start + 1 + len(part))
-        table["v_len"] = 4 + 4 * dim
-        table["dim"] = dim
-        table["x"] = part
-        yield table.tobytes()
-    yield COPY_TRAILER
-
-
-def load(conn, args, base):
-    t = sql.Identifier(args.table)
-    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(t))
-    conn.execute(
-        sql.SQL("CREATE TABLE {} (id int, v vector({}))").format(t, sql.Literal(args.dim))
-    )
-    start = time.perf_counter()
-    with conn.transaction():
-        copy_sql = sql.SQL("COPY {} (id, v) FROM STDIN (FORMAT BINARY)").format(t)
-        with conn.cursor().copy(copy_sql) as copy:
-            for chunk in copy_chunks(base):
-                copy.write(chunk)
-    load_s = time.perf_counter() - start
-    start = time.perf_counter()
-    conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(t))
-    vacuum_s = time.perf_counter() - start
-    sizes = conn.execute(
-        "SELECT pg_relation_size(c.oid), pg_total_relation_size(c.oid), "
-        "coalesce(pg_total_relation_size(nullif(c.reltoastrelid, 0)), 0) "
-        "FROM pg_class c WHERE c.oid = %s::regclass",
-        [args.table],
-    ).fetchone()
-    return {
-        "load_s": load_s,
-        "rows_per_s": args.rows / load_s,
-        "vacuum_analyze_s": vacuum_s,
-        "heap_bytes": sizes[0],
-        "total_bytes": sizes[1],
-        "toast_bytes": sizes[2],
-    }
-
-
-def ground_truth(base, queries, k=K + 1, chunk=8192):
-    """Exact top-k ids (1-based) and squared L2 distances, in float64."""
-    q64 = queries.astype(np.float64)
-    q_norm = (q64 * q64).sum(axis=1)
-    best_d = np.full((len(queries), 0), np.inf)
-    best_i = np.zeros((len(queries), 0), dtype=np.int64)
-    for start in range(0, len(base), chunk):
-        b = base[start:start + chunk].astype(np.float64)
-        d = q_norm[:, None] - 2 * q64 @ b.T + (b * b).sum(axis=1)[None, :]
-        ids = np.arange(start + 1, start + 1 + len(b))
-        all_d = np.concatenate([best_d, d], axis=1)
-        all_i = np.concatenate([best_i, np.broadcast_to(ids, d.shape)], axis=1)
-        top = np.argsort(all_d, axis=1, kind="stable")[:, :k]
-        best_d = np.take_along_axis(all_d, top, axis=1)
-        best_i = np.take_along_axis(all_i, top, axis=1)
-    # Recompute the winners' distances directly (no cancellation).
-    exact = np.stack(
-        [
-            ((base[best_i[j] - 1].astype(np.float64) - q64[j]) ** 2).sum(axis=1)
-            for j in range(len(queries))
-        ]
-    )
-    order = np.argsort(exact, axis=1, kind="stable")
-    return np.take_along_axis(best_i, order, axis=1), np.take_along_axis(exact, order, axis=1)
 
 
 def check(got, truth_ids, truth_d, base, query):
@@ -178,8 +77,7 @@ def check(got, truth_ids, truth_d, base, query):
     recall = len(set(got) & set(want)) / K
     if got == want:
         return recall, True
-    q = query.astype(np.float64)
-    got_d = ((base[np.array(got) - 1].astype(np.float64) - q) ** 2).sum(axis=1)
+    got_d = ab.exact_distances("l2", base[np.array(got) - 1], query)
     explained = len(got) == K and np.allclose(np.sort(got_d), truth_d[:K], rtol=1e-5)
     return recall, bool(explained)
 
@@ -335,15 +233,15 @@ def main():
     started = datetime.datetime.now(datetime.timezone.utc)
     load_before = os.getloadavg()
 
-    ensure_database(args)
+    ab.ensure_database(args)
     t0 = time.perf_counter()
     base, queries = make_data(args)
     gen_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    truth_ids, truth_d = ground_truth(base, queries)
+    truth_ids, truth_d = ab.ground_truth("l2", base, queries)
     truth_s = time.perf_counter() - t0
 
-    with connect(args, args.dbname, autocommit=True) as conn:
+    with ab.connect(args, args.dbname, autocommit=True) as conn:
         register_vector(conn)
         settings = dict(
             conn.execute(
@@ -352,7 +250,7 @@ def main():
                 "'max_worker_processes', 'max_parallel_workers', 'server_version')"
             ).fetchall()
         )
-        loaded = load(conn, args, base)
+        loaded = ab.load(conn, args, base)
         floor = floor_ms(conn)
         detoast = detoast_scan_ms(conn, args)
         results = run_settings(conn, args, runs, queries, truth_ids, truth_d, base)
@@ -382,7 +280,7 @@ def main():
           f"shared_buffers {settings.get('shared_buffers')}, jit {settings.get('jit')}")
     print(f"load (binary COPY): {loaded['load_s']:.2f} s ({loaded['rows_per_s']:.0f} rows/s); "
           f"VACUUM ANALYZE {loaded['vacuum_analyze_s']:.2f} s; "
-          f"table {loaded['total_bytes'] / 2**20:.1f} MiB "
+          f"table {loaded['table_bytes'] / 2**20:.1f} MiB "
           f"(heap {loaded['heap_bytes'] / 2**20:.1f} MiB, "
           f"toast {loaded['toast_bytes'] / 2**20:.1f} MiB)")
     print(f"floor (prepared SELECT $1::int4, p50): {floor:.3f} ms; "
